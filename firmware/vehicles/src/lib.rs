@@ -1,0 +1,1 @@
+//! Vehicle decoders: DBC-driven (YAML definitions) and the hand-written Tesla Roadster

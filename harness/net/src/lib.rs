@@ -1,0 +1,1 @@
+//! Brokers (mosquitto process, container, embedded, URL), the MQTT wire tap, the observer and the capture file

@@ -1,0 +1,2 @@
+//! The `ovms-hil` command line.
+fn main() {}
