@@ -4,3 +4,16 @@
 mod value;
 
 pub use value::MetricValue;
+
+/// The metrics store.
+#[derive(Clone, Debug, Default)]
+pub struct Metrics {
+    _private: (),
+}
+
+impl Metrics {
+    /// The payload string of a defined metric (`AsString()`), `None` when undefined.
+    pub fn as_string(&self, _name: &str) -> Option<String> {
+        todo!()
+    }
+}
