@@ -1,8 +1,10 @@
 //! The metrics store: OVMS metric names, native units, the firmware's string formatting, and a
 //! "modified since last sent" mark per metric.
 
+pub mod format;
 mod value;
 
+pub use format::{format_fixed, format_g6};
 pub use value::MetricValue;
 
 /// The metrics store.
