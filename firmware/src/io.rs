@@ -104,13 +104,34 @@ pub enum Input {
     /// A PUBLISH arrived on one of the module's subscriptions.
     Publish(IncomingPublish),
     /// A metric value changed in the car (from a vehicle decoder, `--set` or a test step).
-    Metric { name: String, value: MetricValue },
+    Metric {
+        /// Metric name (`v.b.soc`).
+        name: String,
+        /// Value in the metric's native unit.
+        value: MetricValue,
+    },
     /// A system event was raised (e.g. `vehicle.charge.start`).
     Event(String),
     /// A notification was raised: `kind` is `info`, `error`, `alert` or `data`.
-    Notify { kind: String, subtype: String, text: String },
+    Notify {
+        /// `info`, `error`, `alert` or `data`.
+        kind: String,
+        /// Subtype, e.g. `charge.started`.
+        subtype: String,
+        /// Notification text (may be multi-line).
+        text: String,
+    },
     /// A CAN frame reached the module (bus 0-based); the selected vehicle decodes it.
-    CanFrame { bus: u8, id: u32, extended: bool, data: Vec<u8> },
+    CanFrame {
+        /// Bus, 0-based.
+        bus: u8,
+        /// 11- or 29-bit identifier.
+        id: u32,
+        /// 29-bit identifier.
+        extended: bool,
+        /// Data bytes (0..=8).
+        data: Vec<u8>,
+    },
 }
 
 /// An action the core wants the edge to carry out.
@@ -125,5 +146,14 @@ pub enum Action {
     /// Send DISCONNECT and close (only where the profile's firmware does so; the shipped firmware never does).
     Disconnect,
     /// Transmit a CAN frame on the bus (bus 0-based), e.g. the Roadster's stream request.
-    CanTransmit { bus: u8, id: u32, extended: bool, data: Vec<u8> },
+    CanTransmit {
+        /// Bus, 0-based.
+        bus: u8,
+        /// 11- or 29-bit identifier.
+        id: u32,
+        /// 29-bit identifier.
+        extended: bool,
+        /// Data bytes (0..=8).
+        data: Vec<u8>,
+    },
 }

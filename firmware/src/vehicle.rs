@@ -24,13 +24,34 @@ pub struct CanFrame<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum VehicleOutput {
     /// Store a metric value (native unit already applied).
-    Metric { name: String, value: MetricValue },
+    Metric {
+        /// Metric name.
+        name: String,
+        /// Value in the native unit.
+        value: MetricValue,
+    },
     /// Raise a notification (`kind` = info, error, alert or data).
-    Notify { kind: String, subtype: String, text: String },
+    Notify {
+        /// `info`, `error`, `alert` or `data`.
+        kind: String,
+        /// Subtype, e.g. `charge.started`.
+        subtype: String,
+        /// Notification text (may be multi-line).
+        text: String,
+    },
     /// Raise a system event.
     Event(String),
     /// Transmit a frame on a bus (bus 0-based).
-    Transmit { bus: u8, id: u32, extended: bool, data: Vec<u8> },
+    Transmit {
+        /// Bus, 0-based.
+        bus: u8,
+        /// 11- or 29-bit identifier.
+        id: u32,
+        /// 29-bit identifier.
+        extended: bool,
+        /// Data bytes (0..=8).
+        data: Vec<u8>,
+    },
 }
 
 /// A vehicle decoder: turns frames into metric updates, as a vehicle module of the firmware does.

@@ -1,2 +1,4 @@
-//! The `ovms-hil` command line.
-fn main() {}
+//! The `ovms-hil` command line: parses arguments and hands over to [`ovms_hil::cli::main`].
+fn main() -> std::process::ExitCode {
+    ovms_hil::cli::main()
+}

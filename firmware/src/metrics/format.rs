@@ -10,7 +10,11 @@
 /// Examples: `300.948`, `85`, `123457`, `1.23457e+06`, `1e-05`, `-12.5`, `nan`, `-inf`.
 pub fn format_g(x: f64, precision: usize) -> String {
     if x.is_nan() {
-        return if x.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if x.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if x.is_infinite() {
         return if x < 0.0 { "-inf".into() } else { "inf".into() };
@@ -82,7 +86,11 @@ pub fn format_fixed(x: f32, decimals: usize) -> String {
 /// [`format_fixed`] for a `double`.
 pub fn format_fixed_f64(x: f64, decimals: usize) -> String {
     if x.is_nan() {
-        return if x.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if x.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if x.is_infinite() {
         return if x < 0.0 { "-inf".into() } else { "inf".into() };

@@ -1,0 +1,251 @@
+//! Reader throughput against `wc -l` and python-can, plus peak RSS on a 1 GB log.
+//!
+//! `cargo bench -p ovms-canlog --bench readers` (or `ci/bench-canlog.sh`). Environment:
+//! `CANLOG_BENCH_DIR` (scratch directory, default `$TMPDIR/canlog-bench`), `CANLOG_BENCH_GB`
+//! (size of the RSS log in GB, default 1, 0 = skip), `CANLOG_BENCH_PY_FRAMES` (frames python-can
+//! reads per format, default 200000; its rate is extrapolated from those).
+//!
+//! For each text format a file of at least 1,000,000 frames is built by repeating a real log from
+//! scenarios/logs (header once, records repeated). There is no real Vector ASC log, so the ASC
+//! file is the Kona candump log's frames written as ASC lines. Throughput is the best of 3 runs.
+//!
+//! `readers count FILE` reads one file and prints the frame count and peak RSS (VmHWM).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use ovms_canlog::{open, Format, ReadOptions};
+
+const TARGET_FRAMES: usize = 1_000_000;
+
+fn logs() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/logs")
+}
+
+/// Split a log into (header lines, record lines) on `is_header`, keeping line endings.
+fn split(path: &Path, sep: u8, is_header: impl Fn(&[u8]) -> bool) -> (Vec<u8>, Vec<u8>) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut head = Vec::new();
+    let mut body = Vec::new();
+    let mut in_head = true;
+    for chunk in bytes.split_inclusive(|&b| b == sep) {
+        if in_head && is_header(chunk) {
+            head.extend_from_slice(chunk);
+        } else {
+            in_head = false;
+            body.extend_from_slice(chunk);
+        }
+    }
+    (head, body)
+}
+
+fn repeat_to(out: &Path, head: &[u8], body: &[u8], frames_per_body: usize, min_frames: usize) -> usize {
+    let reps = min_frames.div_ceil(frames_per_body);
+    let mut w = BufWriter::new(File::create(out).unwrap());
+    w.write_all(head).unwrap();
+    for _ in 0..reps {
+        w.write_all(body).unwrap();
+    }
+    w.flush().unwrap();
+    reps * frames_per_body
+}
+
+fn count_frames(path: &Path) -> (usize, f64) {
+    let t = Instant::now();
+    let r = open(path, &ReadOptions::default()).unwrap();
+    let mut n = 0usize;
+    for f in r.frames() {
+        std::hint::black_box(f.unwrap());
+        n += 1;
+    }
+    (n, t.elapsed().as_secs_f64())
+}
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> (T, f64)) -> (T, f64) {
+    let mut best = f();
+    for _ in 1..runs {
+        let r = f();
+        if r.1 < best.1 {
+            best = r;
+        }
+    }
+    best
+}
+
+fn wc_l(path: &Path) -> f64 {
+    best_of(3, || {
+        let t = Instant::now();
+        let st = Command::new("wc").arg("-l").arg(path).output().expect("wc");
+        assert!(st.status.success());
+        ((), t.elapsed().as_secs_f64())
+    })
+    .1
+}
+
+const PY: &str = r#"
+import sys, time, itertools, can
+kind, path, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cls = {"candump": can.CanutilsLogReader, "asc": can.ASCReader, "trc": can.TRCReader}[kind]
+t = time.perf_counter()
+n = sum(1 for _ in itertools.islice(cls(path), limit))
+print(n, time.perf_counter() - t)
+"#;
+
+/// python-can frames/s reading the first `limit` frames, or None when it has no reader.
+fn python_can(kind: Option<&str>, path: &Path, limit: usize) -> Option<f64> {
+    let kind = kind?;
+    let out = Command::new("python3").arg("-c").arg(PY).arg(kind).arg(path).arg(limit.to_string()).output().ok()?;
+    if !out.status.success() {
+        eprintln!("python-can {kind}: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    let s = String::from_utf8_lossy(&out.stdout);
+    let mut it = s.split_whitespace();
+    let n: f64 = it.next()?.parse().ok()?;
+    let secs: f64 = it.next()?.parse().ok()?;
+    Some(n / secs)
+}
+
+fn write_asc(src: &Path, out: &Path, min_frames: usize) -> usize {
+    let frames: Vec<_> = open(src, &ReadOptions::default()).unwrap().frames().map(Result::unwrap).collect();
+    let mut w = BufWriter::new(File::create(out).unwrap());
+    writeln!(w, "date Tue Dec 3 01:06:29.936 pm 2024\nbase hex  timestamps absolute\ninternal events logged\nBegin Triggerblock Tue Dec 3 01:06:29.936 pm 2024").unwrap();
+    let t0 = frames[0].ts_ns;
+    let span = frames.last().unwrap().ts_ns - t0 + 1_000_000;
+    let reps = min_frames.div_ceil(frames.len());
+    for r in 0..reps {
+        for f in &frames {
+            let ts = (f.ts_ns - t0 + r as i64 * span) as f64 / 1e9;
+            write!(w, "{ts:>11.6} {}  {:<15x} Rx   d {}", f.bus + 1, f.id, f.data.len()).unwrap();
+            for b in &f.data {
+                write!(w, " {b:02X}").unwrap();
+            }
+            writeln!(w).unwrap();
+        }
+    }
+    writeln!(w, "End TriggerBlock").unwrap();
+    reps * frames.len()
+}
+
+fn vm_hwm_kb() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let l = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    l.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("count") {
+        let (n, secs) = count_frames(Path::new(&args[1]));
+        println!("frames {n} secs {secs:.3} peak_rss_kb {}", vm_hwm_kb().unwrap_or(0));
+        return;
+    }
+    let dir = std::env::var_os("CANLOG_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("canlog-bench"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let py_limit: usize = std::env::var("CANLOG_BENCH_PY_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let l = logs();
+    let no_head = |_: &[u8]| false;
+    let mut files: Vec<(Format, PathBuf, usize, Option<&str>)> = Vec::new();
+    {
+        let p = dir.join("bench.candump.log");
+        let (h, b) = split(&l.join("hyundai-kona-ice_turnonlog.candump.log"), b'\n', no_head);
+        files.push((Format::Candump, p.clone(), repeat_to(&p, &h, &b, 17_173, TARGET_FRAMES), Some("candump")));
+    }
+    {
+        let p = dir.join("bench.crtd");
+        let (h, b) = split(&l.join("tesla-model-s_savvycan-example.crtd.txt"), b'\n', |c: &[u8]| c.windows(3).any(|w| w == b"CXX"));
+        files.push((Format::Crtd, p.clone(), repeat_to(&p, &h, &b, 12_974, TARGET_FRAMES), None));
+    }
+    {
+        let p = dir.join("bench.gvret.csv");
+        let (h, b) = split(&l.join("kona-ev-2019_230112-7-pcan-ccan-power-off-on-ready-off.gvret.csv"), b'\n', |c: &[u8]| c.starts_with(b"Time Stamp"));
+        files.push((Format::GvretCsv, p.clone(), repeat_to(&p, &h, &b, 39_546, TARGET_FRAMES), None));
+    }
+    {
+        let p = dir.join("bench.peak.trc");
+        let (h, b) = split(&l.join("hyundai-kona-ice_keyon.peak.trc"), b'\n', |c: &[u8]| c.starts_with(b";"));
+        files.push((Format::PeakTrc, p.clone(), repeat_to(&p, &h, &b, 12_257, TARGET_FRAMES), Some("trc")));
+    }
+    {
+        let p = dir.join("bench.tattler.csv");
+        let bytes = std::fs::read(l.join("tesla-roadster_20120218.drive-a.csv")).unwrap();
+        let records: Vec<u8> = bytes
+            .split_inclusive(|&b| b == b'\n')
+            .filter(|c| c.starts_with(b"RD11"))
+            .flatten()
+            .copied()
+            .collect();
+        let head = b"TYPE,TIME,ID,D1,D2,D3,D4,D5,D6,D7,D8\r\n";
+        files.push((Format::TattlerCsv, p.clone(), repeat_to(&p, head, &records, 12_469, TARGET_FRAMES), None));
+    }
+    {
+        let p = dir.join("bench.carbus.trc");
+        let (h, b) = split(&l.join("unknown-vehicle_savvycan-example.carbusanalyzer.trc"), b'\r', |c: &[u8]| c.starts_with(b"@"));
+        files.push((Format::CarbusTrc, p.clone(), repeat_to(&p, &h, &b, 55, TARGET_FRAMES), None));
+    }
+    {
+        let p = dir.join("bench.asc");
+        let n = write_asc(&l.join("hyundai-kona-ice_turnonlog.candump.log"), &p, TARGET_FRAMES);
+        files.push((Format::VectorAsc, p, n, Some("asc")));
+    }
+
+    println!("{:<12} {:>9} {:>7} {:>12} {:>9} {:>10} {:>9} {:>14} {:>9}", "format", "frames", "MB", "ours fr/s", "ours MB/s", "wc-l MB/s", "vs wc-l", "python-can fr/s", "vs py");
+    let mut worst_wc = f64::INFINITY;
+    let mut worst_py = f64::INFINITY;
+    for (fmt, path, expect, py) in &files {
+        let size = std::fs::metadata(path).unwrap().len() as f64 / 1e6;
+        let (n, secs) = best_of(3, || count_frames(path));
+        assert_eq!(n, *expect, "{fmt}: frame count of the bench file");
+        let wc = wc_l(path);
+        let ours_fps = n as f64 / secs;
+        let vs_wc = wc / secs;
+        worst_wc = worst_wc.min(vs_wc);
+        let pyr = python_can(*py, path, py_limit);
+        let (py_s, vs_py) = match pyr {
+            Some(p) => {
+                worst_py = worst_py.min(ours_fps / p);
+                (format!("{p:.0}"), format!("{:.0}x", ours_fps / p))
+            }
+            None => ("n/a".to_string(), "n/a".to_string()),
+        };
+        println!(
+            "{:<12} {:>9} {:>7.1} {:>12.0} {:>9.0} {:>10.0} {:>8.2}x {:>14} {:>9}",
+            fmt.name(),
+            n,
+            size,
+            ours_fps,
+            size / secs,
+            size / wc,
+            vs_wc,
+            py_s,
+            vs_py
+        );
+    }
+    println!("worst ratio vs wc -l: {worst_wc:.2}x (target >= 0.25x); worst vs python-can: {worst_py:.0}x (target >= 50x)");
+
+    let gb: f64 = std::env::var("CANLOG_BENCH_GB").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
+    if gb > 0.0 {
+        let p = dir.join("bench-1gb.candump.log");
+        let (h, b) = split(&l.join("hyundai-kona-ice_turnonlog.candump.log"), b'\n', no_head);
+        let reps = ((gb * 1e9) / b.len() as f64).ceil() as usize;
+        let expect = repeat_to(&p, &h, &b, 17_173, reps * 17_173);
+        let size = std::fs::metadata(&p).unwrap().len();
+        let exe = std::env::current_exe().unwrap();
+        let out = Command::new("/usr/bin/time").arg("-v").arg(&exe).arg("count").arg(&p).output();
+        let out = match out {
+            Ok(o) if o.status.success() => o,
+            _ => Command::new(&exe).arg("count").arg(&p).output().unwrap(),
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let max_rss = stderr.lines().find(|l| l.contains("Maximum resident set size")).map(str::trim).unwrap_or("");
+        println!("1 GB log: {} bytes, {}; {} (target < 50 MB)", size, stdout.trim(), max_rss);
+        assert!(stdout.contains(&format!("frames {expect} ")), "{stdout}");
+        let _ = std::fs::remove_file(&p);
+    }
+}

@@ -1,0 +1,310 @@
+//! CRTD: `<sec>.<usec> [<bus>]<type> …` (module-facts §7.1/7.2).
+//!
+//! Both flavours are read: OVMS (`1R11 213 00 01`, bus digit 1-based, 3-digit standard IDs) and
+//! GVRET/SavvyCAN (`R11 0000021A FE 36 `, no bus digit → bus 0, 8-digit IDs, trailing space).
+//! `CXX` → [`Record::Comment`] (text after `CXX `), `CEV Event <name>` → [`Record::Event`],
+//! `CMT Metric {json}` → [`Record::Metric`]; `CVR`, `CER`, `CST` and the playback commands
+//! (`CBC`, `CDP`, `CDR`, `CFC`, `CFA`) → [`Record::Comment`] whose text starts with the tag
+//! (e.g. `CVR 3.1`). `#` lines are comments. Up to 8 data bytes of 1–2 hex digits each.
+
+use crate::formats::{DecodeCtx, LineDecoder};
+use crate::frame::{Direction, Frame};
+use crate::parse::{decimal_ns, hex_u32, hex_val, trim, Fields, LineError, LineResult};
+use crate::record::Record;
+
+/// Decoder state (none needed: every CRTD line stands alone).
+#[derive(Default)]
+pub(crate) struct CrtdDecoder;
+
+const TYPES: &str = "a CRTD record type (R11, R29, T11, T29, CXX, CVR, CEV, CMT, CER, CST, CBC, CDP, CDR, CFC, CFA), optionally after a bus digit 1-9";
+
+impl LineDecoder for CrtdDecoder {
+    fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+        let t = trim(line);
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if t[0] == b'#' {
+            return Ok(Some(Record::Comment {
+                ts_ns: None,
+                text: crate::parse::text(trim(&t[1..])),
+            }));
+        }
+        let mut f = Fields::blank(line);
+        let (tc, ts) = f.expect("a timestamp")?;
+        let ts_ns = decimal_ns(
+            ts,
+            tc,
+            1_000_000_000,
+            b'.',
+            "a timestamp in seconds (e.g. 1542473901.020305)",
+        )?;
+        let (kc, kind) = f.expect(TYPES)?;
+        let (bus, tag, tag_col) = match kind.first() {
+            Some(d @ b'1'..=b'9') => (d - b'1', &kind[1..], kc + 1),
+            Some(b'0') => {
+                return Err(LineError::at(
+                    kc,
+                    "a bus digit 1-9 (CRTD buses are 1-based)",
+                ))
+            }
+            _ => (0, kind, kc),
+        };
+        let (dir, ext) = match tag {
+            b"R11" => (Direction::Rx, false),
+            b"R29" => (Direction::Rx, true),
+            b"T11" => (Direction::Tx, false),
+            b"T29" => (Direction::Tx, true),
+            _ => return other_record(tag, tag_col, ts_ns, &mut f),
+        };
+        let (ic, id) = f.expect(if ext {
+            "a 29-bit hex CAN ID"
+        } else {
+            "an 11-bit hex CAN ID"
+        })?;
+        let id = hex_u32(id, ic, "a hex CAN ID of at most 8 digits")?;
+        if !ext && id > 0x7FF {
+            return Err(LineError::at(ic, "an 11-bit CAN ID (at most 7FF)"));
+        }
+        if ext && id > 0x1FFF_FFFF {
+            return Err(LineError::at(ic, "a 29-bit CAN ID (at most 1FFFFFFF)"));
+        }
+        let mut data = Vec::with_capacity(8);
+        for (bc, b) in f {
+            if data.len() == 8 {
+                return Err(LineError::at(bc, "end of line after 8 data bytes"));
+            }
+            if b.len() > 2 {
+                return Err(LineError::at(bc, "a data byte of one or two hex digits"));
+            }
+            let mut v = 0u8;
+            for (i, &c) in b.iter().enumerate() {
+                v = (v << 4) | hex_val(c).ok_or_else(|| LineError::at(bc + i, "hex digit"))?;
+            }
+            data.push(v);
+        }
+        Ok(Some(Record::Frame(Frame {
+            ts_ns,
+            bus,
+            id,
+            extended: ext,
+            rtr: false,
+            error: false,
+            fd: false,
+            dir,
+            data,
+        })))
+    }
+}
+
+fn other_record(
+    tag: &[u8],
+    tag_col: usize,
+    ts_ns: i64,
+    f: &mut Fields<'_>,
+) -> LineResult<Option<Record>> {
+    let (rc, rest) = f.rest();
+    let rest_s = || crate::parse::text(trim(rest));
+    match tag {
+        b"CXX" => Ok(Some(Record::Comment {
+            ts_ns: Some(ts_ns),
+            text: rest_s(),
+        })),
+        b"CEV" => {
+            let name = rest
+                .strip_prefix(b"Event")
+                .map(trim)
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| LineError::at(rc, "`Event <name>`"))?;
+            Ok(Some(Record::Event {
+                ts_ns,
+                name: crate::parse::text(name),
+            }))
+        }
+        b"CMT" => {
+            let Some(json) = rest.strip_prefix(b"Metric") else {
+                return Err(LineError::at(rc, "`Metric {\"name\": …, \"value\": …}`"));
+            };
+            let jc = rc + 6;
+            let (name, value) = metric_json(json, jc)?;
+            Ok(Some(Record::Metric { ts_ns, name, value }))
+        }
+        b"CVR" | b"CER" | b"CST" | b"CBC" | b"CDP" | b"CDR" | b"CFC" | b"CFA" => {
+            let mut text = crate::parse::text(tag);
+            let r = trim(rest);
+            if !r.is_empty() {
+                text.push(' ');
+                text.push_str(&String::from_utf8_lossy(r));
+            }
+            Ok(Some(Record::Comment {
+                ts_ns: Some(ts_ns),
+                text,
+            }))
+        }
+        _ => Err(LineError::at(tag_col, TYPES)),
+    }
+}
+
+/// Parse `{ "name": "…", "value": <json>, … }` starting at column `col`; returns the name and the
+/// value's JSON text as written.
+pub(crate) fn metric_json(s: &[u8], col: usize) -> LineResult<(String, String)> {
+    let mut p = JsonScan { s, i: 0, col };
+    p.ws();
+    p.byte(b'{', "`{` opening the metric JSON object")?;
+    let mut name = None;
+    let mut value = None;
+    loop {
+        p.ws();
+        if p.peek() == Some(b'}') {
+            p.i += 1;
+            break;
+        }
+        let ks = p.i;
+        p.string()?;
+        let key: String = serde_json::from_slice(&s[ks..p.i])
+            .map_err(|_| LineError::at(col + ks, "a JSON string key"))?;
+        p.ws();
+        p.byte(b':', "`:` after the key")?;
+        p.ws();
+        let vs = p.i;
+        p.value()?;
+        let raw = &s[vs..p.i];
+        if key == "name" {
+            let n: String = serde_json::from_slice(raw)
+                .map_err(|_| LineError::at(col + vs, "the metric name as a JSON string"))?;
+            name = Some(n);
+        } else if key == "value" {
+            value = Some(crate::parse::text(raw));
+        }
+        p.ws();
+        match p.peek() {
+            Some(b',') => p.i += 1,
+            Some(b'}') => {
+                p.i += 1;
+                break;
+            }
+            _ => {
+                return Err(LineError::at(
+                    col + p.i,
+                    "`,` or `}` in the metric JSON object",
+                ))
+            }
+        }
+    }
+    p.ws();
+    if p.i < s.len() {
+        return Err(LineError::at(
+            col + p.i,
+            "end of line after the metric JSON object",
+        ));
+    }
+    let name = name.ok_or_else(|| LineError::at(col, "a \"name\" member in the metric JSON"))?;
+    let value = value.ok_or_else(|| LineError::at(col, "a \"value\" member in the metric JSON"))?;
+    Ok((name, value))
+}
+
+struct JsonScan<'a> {
+    s: &'a [u8],
+    i: usize,
+    col: usize,
+}
+
+impl JsonScan<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+    }
+    fn err(&self, what: &'static str) -> LineError {
+        LineError::at(self.col + self.i, what)
+    }
+    fn byte(&mut self, b: u8, what: &'static str) -> LineResult<()> {
+        if self.peek() == Some(b) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.err(what))
+        }
+    }
+    fn string(&mut self) -> LineResult<()> {
+        self.byte(b'"', "a JSON string")?;
+        loop {
+            match self.peek() {
+                None => return Err(self.err("a closing `\"`")),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => self.i += 2,
+                Some(_) => self.i += 1,
+            }
+        }
+    }
+    /// Any JSON value; nesting depth is bounded to keep the scanner iterative-safe.
+    fn value(&mut self) -> LineResult<()> {
+        let start = self.i;
+        match self.peek() {
+            Some(b'"') => self.string()?,
+            Some(b'{' | b'[') => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek() {
+                        None => return Err(self.err("a closing bracket")),
+                        Some(b'"') => {
+                            self.string()?;
+                            continue;
+                        }
+                        Some(b'{' | b'[') => depth += 1,
+                        Some(b'}' | b']') => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.i += 1;
+                }
+            }
+            _ => {
+                while let Some(c) = self.peek() {
+                    if matches!(c, b',' | b'}' | b' ' | b'\t') {
+                        break;
+                    }
+                    self.i += 1;
+                }
+            }
+        }
+        let raw = &self.s[start.min(self.s.len())..self.i.min(self.s.len())];
+        if self.i > self.s.len() || serde_json::from_slice::<serde_json::Value>(raw).is_err() {
+            return Err(LineError::at(self.col + start, "a JSON value"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_value_text_is_kept() {
+        let (n, v) = metric_json(
+            br#" { "name": "v.p.altitude", "value": 121.30, "unit": "m" }"#,
+            0,
+        )
+        .unwrap();
+        assert_eq!((n.as_str(), v.as_str()), ("v.p.altitude", "121.30"));
+        let (_, v) = metric_json(br#"{"name":"v.e.gear","value":"P"}"#, 0).unwrap();
+        assert_eq!(v, "\"P\"");
+        let (_, v) = metric_json(br#"{"name":"x","value":[1,{"a":"]"}]}"#, 0).unwrap();
+        assert_eq!(v, r#"[1,{"a":"]"}]"#);
+        assert!(metric_json(br#"{"name":"x"}"#, 0).is_err());
+        assert!(metric_json(br#"{"name":"x","value":tru}"#, 0).is_err());
+        assert!(metric_json(br#"{"name":"x","value":"unterminated}"#, 0).is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! One decoder per format. Text decoders are sans-IO: they get one line (without terminator) and
+//! return a record, nothing, or a [`LineError`]; the shared [`crate::LogReader`] adds file, line,
+//! leniency and timestamp checks.
+
+use std::borrow::Cow;
+use std::io;
+
+use crate::format::Format;
+use crate::parse::LineResult;
+use crate::record::Record;
+use crate::warnings::Warnings;
+
+pub(crate) mod candump;
+pub(crate) mod candump_screen;
+pub(crate) mod carbus_trc;
+pub(crate) mod crtd;
+pub(crate) mod gvret_csv;
+pub(crate) mod pcap;
+pub(crate) mod pcapng;
+pub(crate) mod peak_trc;
+pub(crate) mod tattler_csv;
+pub(crate) mod vector_asc;
+
+/// What a decoder may touch besides the line.
+pub(crate) struct DecodeCtx<'a> {
+    /// 1-based number of the line being decoded.
+    pub line: u64,
+    /// Where to count quirks.
+    pub warnings: &'a mut Warnings,
+}
+
+/// A sans-IO decoder of one text format.
+pub(crate) trait LineDecoder: Send {
+    /// Decode one line. `Ok(None)` means the line carries no record (blank, header, …).
+    fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>>;
+}
+
+/// The text decoder for `format` (which must not be binary).
+pub(crate) fn line_decoder(format: Format) -> Box<dyn LineDecoder> {
+    match format {
+        Format::Crtd => Box::new(crtd::CrtdDecoder),
+        Format::Candump => Box::new(candump::CandumpDecoder::default()),
+        Format::CandumpScreen => Box::new(candump_screen::ScreenDecoder::default()),
+        Format::GvretCsv => Box::new(gvret_csv::GvretDecoder::default()),
+        Format::PeakTrc => Box::new(peak_trc::PeakDecoder::default()),
+        Format::CarbusTrc => Box::new(carbus_trc::CarbusDecoder),
+        Format::VectorAsc => Box::new(vector_asc::AscDecoder::default()),
+        Format::TattlerCsv => Box::new(tattler_csv::TattlerDecoder),
+        Format::Pcap | Format::Pcapng => unreachable!("binary formats have no line decoder"),
+    }
+}
+
+/// A binary-format problem.
+#[derive(Debug)]
+pub(crate) enum BinaryError {
+    /// Reading failed.
+    Io {
+        record: u64,
+        column: u64,
+        source: io::Error,
+    },
+    /// Bad content. `fatal` = the rest of the file cannot be found (no resync possible).
+    Parse {
+        record: u64,
+        column: u64,
+        expected: Cow<'static, str>,
+        found: String,
+        fatal: bool,
+    },
+}
+
+impl BinaryError {
+    pub(crate) fn is_fatal(&self) -> bool {
+        match self {
+            BinaryError::Io { .. } => true,
+            BinaryError::Parse { fatal, .. } => *fatal,
+        }
+    }
+}
+
+/// The decoder of a binary format.
+pub(crate) enum BinaryDecoder {
+    Pcap(pcap::PcapDecoder),
+    Pcapng(pcapng::PcapngDecoder),
+}
+
+impl BinaryDecoder {
+    pub(crate) fn new(format: Format) -> Self {
+        match format {
+            Format::Pcapng => BinaryDecoder::Pcapng(pcapng::PcapngDecoder::default()),
+            _ => BinaryDecoder::Pcap(pcap::PcapDecoder::default()),
+        }
+    }
+
+    pub(crate) fn record_no(&self) -> u64 {
+        match self {
+            BinaryDecoder::Pcap(d) => d.record_no(),
+            BinaryDecoder::Pcapng(d) => d.record_no(),
+        }
+    }
+
+    pub(crate) fn read_header<R: io::Read>(
+        &mut self,
+        src: &mut crate::source::Source<R>,
+    ) -> Result<(), BinaryError> {
+        match self {
+            BinaryDecoder::Pcap(d) => d.read_header(src),
+            BinaryDecoder::Pcapng(d) => d.read_header(src),
+        }
+    }
+
+    pub(crate) fn next<R: io::Read>(
+        &mut self,
+        src: &mut crate::source::Source<R>,
+        w: &mut Warnings,
+    ) -> Option<Result<Record, BinaryError>> {
+        match self {
+            BinaryDecoder::Pcap(d) => d.next(src, w),
+            BinaryDecoder::Pcapng(d) => d.next(src, w),
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! PEAK PCAN-View trace (`.trc`), file versions 1.0, 1.1, 1.2, 1.3, 2.0 and 2.1.
+//!
+//! Header lines start with `;`: `;$FILEVERSION=x.y` selects the layout, `;$STARTTIME=<days>` (an
+//! OLE date, days since 1899-12-30) makes timestamps absolute (Unix-epoch nanoseconds = start +
+//! offset); without it they are the file's offsets. `;$COLUMNS=N,O,T,B,I,d,R,L,D` names the 2.x
+//! columns (default for 2.0: `N,O,T,I,d,l,D`). Without `$FILEVERSION` the 1.0 layout is assumed,
+//! or 1.1 when the third field is `Rx`/`Tx`.
+//!
+//! 1.x records: `N) <ms> [<bus>] [Rx|Tx] <ID> [-] <DLC> <bytes|RTR>`; 2.x records: columns as
+//! declared, types `DT` (data), `FD`/`FB`/`FE`/`BI` (CAN FD), `RR` (remote request). Other record
+//! types (`Warng`, `Error`, `ST`, `EC`, `ER`, `EV`) are counted as
+//! [`WarningKind::UnsupportedRecord`]. IDs of 8 hex digits (or above 7FF) are 29-bit. Buses are
+//! 1-based in the file, 0-based in [`Frame::bus`].
+
+use crate::formats::{DecodeCtx, LineDecoder};
+use crate::frame::{Direction, Frame};
+use crate::parse::{dec_u64, decimal_ns, hex_byte2, hex_u32, trim, Fields, LineError, LineResult};
+use crate::record::Record;
+use crate::warnings::WarningKind;
+
+/// Decoder state from the header.
+#[derive(Default)]
+pub(crate) struct PeakDecoder {
+    /// `(major, minor)` from `$FILEVERSION`.
+    version: Option<(u8, u8)>,
+    start_ns: i64,
+    columns: Option<Vec<u8>>,
+}
+
+const DLC_TO_LEN: [usize; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
+
+impl PeakDecoder {
+    fn header(&mut self, line: &[u8]) -> LineResult<()> {
+        let t = trim(&line[1..]);
+        if let Some(v) = t.strip_prefix(b"$FILEVERSION=") {
+            let col = line.len() - v.len();
+            let v = trim(v);
+            let dot = v.iter().position(|&b| b == b'.');
+            let (maj, min) = match dot {
+                Some(d) => (&v[..d], &v[d + 1..]),
+                None => (v, &b"0"[..]),
+            };
+            let maj = dec_u64(maj, col, "a file version like 1.1 or 2.1", 2)? as u8;
+            let min = dec_u64(min, col, "a file version like 1.1 or 2.1", 9)? as u8;
+            if maj == 0 {
+                return Err(LineError::at(col, "a file version 1.0 … 2.1"));
+            }
+            self.version = Some((maj, min));
+        } else if let Some(v) = t.strip_prefix(b"$STARTTIME=") {
+            let col = line.len() - v.len();
+            let days: f64 = std::str::from_utf8(trim(v))
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .filter(|d: &f64| d.is_finite() && *d > 0.0 && *d < 2_958_466.0)
+                .ok_or_else(|| LineError::at(col, "an OLE date (days since 1899-12-30)"))?;
+            // Unix epoch = OLE day 25569.
+            let secs = (days - 25_569.0) * 86_400.0;
+            self.start_ns = (secs * 1e9).round() as i64;
+        } else if let Some(v) = t.strip_prefix(b"$COLUMNS=") {
+            let col = line.len() - v.len();
+            let mut cols = Vec::new();
+            for c in trim(v).split(|&b| b == b',') {
+                match trim(c) {
+                    [l @ (b'N' | b'O' | b'T' | b'B' | b'I' | b'd' | b'R' | b'L' | b'l' | b'D')] => {
+                        cols.push(*l)
+                    }
+                    _ => {
+                        return Err(LineError::at(
+                            col,
+                            "column letters from N,O,T,B,I,d,R,L,l,D",
+                        ))
+                    }
+                }
+            }
+            if !cols.contains(&b'O') || !cols.contains(&b'I') || !cols.contains(&b'T') {
+                return Err(LineError::at(col, "columns including O, T and I"));
+            }
+            self.columns = Some(cols);
+        }
+        Ok(())
+    }
+
+    fn data(f: &mut Fields<'_>, frame: &mut Frame, len: usize) -> LineResult<()> {
+        frame.data.reserve_exact(len);
+        for _ in 0..len {
+            let (bc, b) = f.expect("a data byte")?;
+            frame.data.push(hex_byte2(b, bc)?);
+        }
+        Ok(())
+    }
+
+    fn v1(
+        &mut self,
+        line: &[u8],
+        minor: u8,
+        ctx: &mut DecodeCtx<'_>,
+    ) -> LineResult<Option<Record>> {
+        let mut f = Fields::blank(line);
+        let (nc, n) = f.expect("a message number `N)`")?;
+        if n.last() != Some(&b')') {
+            return Err(LineError::at(nc + n.len(), "`)` after the message number"));
+        }
+        let (oc, o) = f.expect("a time offset in milliseconds")?;
+        let off = decimal_ns(o, oc, 1_000_000, b'.', "a time offset in milliseconds")?;
+        let mut frame = new_frame(self.start_ns.saturating_add(off));
+        // Version 1.1 is assumed for unversioned files whose third field is a direction.
+        let minor = if self.version.is_none() {
+            let mut peek = Fields::blank(line);
+            let third = peek.nth(2).map(|x| x.1);
+            if matches!(third, Some(b"Rx" | b"Tx")) {
+                1
+            } else {
+                0
+            }
+        } else {
+            minor
+        };
+        if minor >= 2 {
+            let (bc, b) = f.expect("a bus number")?;
+            let b = dec_u64(b, bc, "a bus number 1-256", 256)?;
+            if b == 0 {
+                return Err(LineError::at(bc, "a bus number 1-256"));
+            }
+            frame.bus = (b - 1) as u8;
+        }
+        if minor >= 1 {
+            let (tc, t) = f.expect("a message type (Rx, Tx)")?;
+            frame.dir = match t {
+                b"Rx" => Direction::Rx,
+                b"Tx" => Direction::Tx,
+                b"Warng" | b"Error" | b"Info" | b"Event" => {
+                    ctx.warnings.add(
+                        WarningKind::UnsupportedRecord,
+                        ctx.line,
+                        tc as u64 + 1,
+                        || format!("PEAK {} record skipped", String::from_utf8_lossy(t)),
+                    );
+                    return Ok(None);
+                }
+                _ => return Err(LineError::at(tc, "a message type (Rx, Tx, Warng, Error)")),
+            };
+        }
+        let (ic, id) = f.expect("a hex CAN ID")?;
+        set_id(&mut frame, id, ic)?;
+        if minor >= 3 {
+            let (rc, r) = f.expect("`-`")?;
+            if r != b"-" {
+                return Err(LineError::at(rc, "`-` (reserved column)"));
+            }
+        }
+        let (lc, l) = f.expect("a data length 0-8")?;
+        let len = dec_u64(l, lc, "a data length 0-8", 8)? as usize;
+        let (_, rest) = f.rest();
+        if rest.starts_with(b"RTR") {
+            frame.rtr = true;
+            frame.data.resize(len, 0);
+        } else {
+            Self::data(&mut f, &mut frame, len)?;
+        }
+        Ok(Some(Record::Frame(frame)))
+    }
+
+    fn v2(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+        const DEFAULT: &[u8] = b"NOTIdlD";
+        let cols: &[u8] = self.columns.as_deref().unwrap_or(DEFAULT);
+        let mut f = Fields::blank(line);
+        let mut frame = new_frame(0);
+        let mut len: Option<usize> = None;
+        for &c in cols {
+            if c == b'D' {
+                let n =
+                    len.ok_or_else(|| LineError::at(f.pos(), "a length column (L or l) before D"))?;
+                if frame.rtr {
+                    frame.data.resize(n, 0);
+                } else {
+                    Self::data(&mut f, &mut frame, n)?;
+                }
+                continue;
+            }
+            let what = match c {
+                b'N' => "a message number",
+                b'O' => "a time offset in milliseconds",
+                b'T' => "a message type (DT, FD, FB, FE, BI, RR, …)",
+                b'B' => "a bus number",
+                b'I' => "a hex CAN ID",
+                b'd' => "a direction (Rx, Tx)",
+                b'R' => "`-` (reserved column)",
+                b'L' => "a DLC 0-15",
+                _ => "a data length",
+            };
+            let (fc, v) = f.expect(what)?;
+            match c {
+                b'O' => {
+                    let off = decimal_ns(v, fc, 1_000_000, b'.', what)?;
+                    frame.ts_ns = self.start_ns.saturating_add(off);
+                }
+                b'T' => match v {
+                    b"DT" => {}
+                    b"FD" | b"FB" | b"FE" | b"BI" => frame.fd = true,
+                    b"RR" => frame.rtr = true,
+                    b"ST" | b"EC" | b"ER" | b"EV" => {
+                        ctx.warnings.add(
+                            WarningKind::UnsupportedRecord,
+                            ctx.line,
+                            fc as u64 + 1,
+                            || format!("PEAK {} record skipped", String::from_utf8_lossy(v)),
+                        );
+                        return Ok(None);
+                    }
+                    _ => return Err(LineError::at(fc, what)),
+                },
+                b'B' if v != b"-" => {
+                    let b = dec_u64(v, fc, "a bus number 1-256", 256)?;
+                    if b == 0 {
+                        return Err(LineError::at(fc, "a bus number 1-256"));
+                    }
+                    frame.bus = (b - 1) as u8;
+                }
+                b'I' => set_id(&mut frame, v, fc)?,
+                b'd' => {
+                    frame.dir = match v {
+                        b"Rx" => Direction::Rx,
+                        b"Tx" => Direction::Tx,
+                        _ => return Err(LineError::at(fc, what)),
+                    }
+                }
+                b'L' => {
+                    let dlc = dec_u64(v, fc, "a DLC 0-15", 15)? as usize;
+                    len = Some(if frame.fd {
+                        DLC_TO_LEN[dlc]
+                    } else {
+                        dlc.min(8)
+                    });
+                }
+                b'l' => {
+                    let n = dec_u64(v, fc, "a data length 0-64", 64)? as usize;
+                    if !crate::parse::fd_len_ok(n) || (!frame.fd && n > 8) {
+                        return Err(LineError::at(fc, "a data length (0-8, or a CAN FD length)"));
+                    }
+                    len = Some(n);
+                }
+                _ => {} // N, R: not used
+            }
+        }
+        if let Some((xc, _)) = f.next() {
+            return Err(LineError::at(xc, "end of line"));
+        }
+        Ok(Some(Record::Frame(frame)))
+    }
+}
+
+fn new_frame(ts_ns: i64) -> Frame {
+    Frame {
+        ts_ns,
+        bus: 0,
+        id: 0,
+        extended: false,
+        rtr: false,
+        error: false,
+        fd: false,
+        dir: Direction::Rx,
+        data: Vec::new(),
+    }
+}
+
+fn set_id(frame: &mut Frame, id: &[u8], col: usize) -> LineResult<()> {
+    let v = hex_u32(id, col, "a hex CAN ID of at most 8 digits")?;
+    if v > 0x1FFF_FFFF {
+        return Err(LineError::at(col, "a 29-bit CAN ID (at most 1FFFFFFF)"));
+    }
+    frame.id = v;
+    frame.extended = id.len() == 8 || v > 0x7FF;
+    Ok(())
+}
+
+impl LineDecoder for PeakDecoder {
+    fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+        let t = trim(line);
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if t[0] == b';' {
+            let off = line.len() - trim_start_len(line);
+            self.header(&line[off..]).map_err(|mut e| {
+                e.col += off;
+                e
+            })?;
+            return Ok(None);
+        }
+        match self.version {
+            Some((2, _)) => self.v2(line, ctx),
+            Some((1, minor)) => self.v1(line, minor, ctx),
+            None => self.v1(line, 0, ctx),
+            Some(_) => Err(LineError::at(0, "a record of a known file version")),
+        }
+    }
+}
+
+fn trim_start_len(line: &[u8]) -> usize {
+    let lead = line
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    line.len() - lead
+}

@@ -1,0 +1,120 @@
+//! OVMS v2 Roadster "tattler" CSV (Netronics CANdo export), an ancestor of CRTD.
+//!
+//! Lines: a preamble (rule lines `~~~~`, a title, blank lines), the header
+//! `TYPE,TIME,ID,D1,…,D8`, records `RD11,0.0518,100,88,7F,FF`, and a trailer "Key" block.
+//! Record types: `RD`/`TD` (received/transmitted data), `RR`/`TR` (remote requests) followed by
+//! `11` or `29`; `EF`, `BA`, `BP`, `BO`, `ST` and `!` (error frame, bus states, CANdo status) become
+//! [`Record::Comment`]s. TIME is seconds, ID hex, data bytes hex **without padding** (`0`), DLC
+//! implied by the number of byte fields. A field starting with `;` (after tabs) is an annotation:
+//! a `TD`/`TR` line without data bytes is an annotation marker and becomes a
+//! [`Record::Comment`] with that text (empty for bare marks); annotations on data lines are
+//! dropped. Lines without a comma (title, rules, key) are comments without timestamp; blank lines
+//! and rule lines are skipped.
+
+use crate::formats::{DecodeCtx, LineDecoder};
+use crate::frame::{Direction, Frame};
+use crate::parse::{decimal_ns, hex_byte12, hex_u32, text, trim, LineError, LineResult, Split};
+use crate::record::Record;
+
+/// Decoder (stateless).
+#[derive(Default)]
+pub(crate) struct TattlerDecoder;
+
+const TYPES: &str =
+    "a record type (RD11, RD29, TD11, TD29, RR11, RR29, TR11, TR29, EF, BA, BP, BO, ST)";
+
+impl LineDecoder for TattlerDecoder {
+    fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+        let t = trim(line);
+        if t.is_empty() || t.starts_with(b"~") || t.starts_with(b"TYPE,") {
+            return Ok(None);
+        }
+        if !t.contains(&b',') {
+            return Ok(Some(Record::Comment {
+                ts_ns: None,
+                text: text(t),
+            }));
+        }
+        let mut f = Split::new(line, b',');
+        let (kc, kind) = f.expect(TYPES)?;
+        let (dir, rtr, ext) = match kind {
+            b"RD11" => (Direction::Rx, false, false),
+            b"RD29" => (Direction::Rx, false, true),
+            b"TD11" => (Direction::Tx, false, false),
+            b"TD29" => (Direction::Tx, false, true),
+            b"RR11" => (Direction::Rx, true, false),
+            b"RR29" => (Direction::Rx, true, true),
+            b"TR11" => (Direction::Tx, true, false),
+            b"TR29" => (Direction::Tx, true, true),
+            b"EF" | b"BA" | b"BP" | b"BO" | b"ST" | b" !" | b"!" => {
+                let (tc, ts) = f.expect("a time in seconds")?;
+                let ts_ns = decimal_ns(trim(ts), tc, 1_000_000_000, b'.', "a time in seconds")?;
+                return Ok(Some(Record::Comment {
+                    ts_ns: Some(ts_ns),
+                    text: text(trim(line)),
+                }));
+            }
+            _ => return Err(LineError::at(kc, TYPES)),
+        };
+        let (tc, ts) = f.expect("a time in seconds")?;
+        let ts_ns = decimal_ns(
+            ts,
+            tc,
+            1_000_000_000,
+            b'.',
+            "a time in seconds (e.g. 0.0518)",
+        )?;
+        let (ic, id) = f.expect("a hex CAN ID")?;
+        let id = hex_u32(id, ic, "a hex CAN ID of at most 8 digits")?;
+        if (!ext && id > 0x7FF) || id > 0x1FFF_FFFF {
+            return Err(LineError::at(
+                ic,
+                if ext {
+                    "a 29-bit CAN ID (at most 1FFFFFFF)"
+                } else {
+                    "an 11-bit CAN ID (at most 7FF)"
+                },
+            ));
+        }
+        let mut data = Vec::with_capacity(8);
+        let mut note: Option<String> = None;
+        for (bc, b) in f.by_ref() {
+            let bt = trim(b);
+            if bt.first() == Some(&b';') {
+                // The annotation runs to the end of the line (it may contain commas).
+                let start = bc + (b.len() - trim_start(b).len()) + 1;
+                note = Some(text(trim(&line[start..])));
+                break;
+            }
+            if bt.is_empty() {
+                continue;
+            }
+            if data.len() == 8 {
+                return Err(LineError::at(bc, "end of line after 8 data bytes"));
+            }
+            data.push(hex_byte12(bt, bc)?);
+        }
+        if dir == Direction::Tx && data.is_empty() && !rtr {
+            return Ok(Some(Record::Comment {
+                ts_ns: Some(ts_ns),
+                text: note.unwrap_or_default(),
+            }));
+        }
+        Ok(Some(Record::Frame(Frame {
+            ts_ns,
+            bus: 0,
+            id,
+            extended: ext,
+            rtr,
+            error: false,
+            fd: false,
+            dir,
+            data,
+        })))
+    }
+}
+
+fn trim_start(b: &[u8]) -> &[u8] {
+    let n = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    &b[n..]
+}

@@ -1,0 +1,363 @@
+//! Byte-level parsing helpers shared by the text formats. Nothing here allocates on the success
+//! path.
+
+use std::borrow::Cow;
+
+/// A problem in one line: 0-based byte column plus what was expected. What was *found* is taken
+/// from the line at that column when the error is reported (see [`found_at`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LineError {
+    /// 0-based byte offset in the line.
+    pub col: usize,
+    /// What the parser expected there.
+    pub expected: Cow<'static, str>,
+    /// Overrides the excerpt taken from the line.
+    pub found: Option<String>,
+}
+
+impl LineError {
+    /// Expected `expected` at `col`.
+    pub fn at(col: usize, expected: impl Into<Cow<'static, str>>) -> Self {
+        LineError {
+            col,
+            expected: expected.into(),
+            found: None,
+        }
+    }
+
+    /// With an explicit "found" text.
+    pub fn found(mut self, found: impl Into<String>) -> Self {
+        self.found = Some(found.into());
+        self
+    }
+}
+
+/// Result of a line decoder.
+pub(crate) type LineResult<T> = Result<T, LineError>;
+
+/// A short, quoted, escaped excerpt of `line` starting at `col` (up to the next separator), or
+/// `end of line`.
+pub(crate) fn found_at(line: &[u8], col: usize) -> String {
+    if col >= line.len() {
+        return "end of line".to_string();
+    }
+    let rest = &line[col..];
+    let mut n = rest
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'\t' | b','))
+        .unwrap_or(rest.len());
+    if n == 0 {
+        n = 1; // show the separator itself
+    }
+    let take = n.min(24);
+    let mut s = String::from("\"");
+    for &b in &rest[..take] {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\t' => s.push_str("\\t"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    if n > take {
+        s.push('…');
+    }
+    s.push('"');
+    s
+}
+
+/// Splits a line into fields separated by runs of `sep` bytes, yielding `(column, field)`.
+pub(crate) struct Fields<'a> {
+    line: &'a [u8],
+    pos: usize,
+    is_sep: fn(u8) -> bool,
+}
+
+/// Separator predicate: space or tab.
+pub(crate) fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+impl<'a> Fields<'a> {
+    /// Whitespace-separated fields (runs of spaces/tabs).
+    pub fn blank(line: &'a [u8]) -> Self {
+        Fields {
+            line,
+            pos: 0,
+            is_sep: is_blank,
+        }
+    }
+
+    /// Current position (start of the rest).
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The rest of the line from the next non-separator byte.
+    pub fn rest(&mut self) -> (usize, &'a [u8]) {
+        while self.pos < self.line.len() && (self.is_sep)(self.line[self.pos]) {
+            self.pos += 1;
+        }
+        (self.pos, &self.line[self.pos..])
+    }
+
+    /// The next field, or an error naming `expected` at the end of the line.
+    pub fn expect(&mut self, expected: &'static str) -> LineResult<(usize, &'a [u8])> {
+        self.next()
+            .ok_or_else(|| LineError::at(self.line.len(), expected))
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = self.line;
+        let mut i = self.pos;
+        while i < line.len() && (self.is_sep)(line[i]) {
+            i += 1;
+        }
+        if i >= line.len() {
+            self.pos = i;
+            return None;
+        }
+        let start = i;
+        while i < line.len() && !(self.is_sep)(line[i]) {
+            i += 1;
+        }
+        self.pos = i;
+        Some((start, &line[start..i]))
+    }
+}
+
+/// Splits on every single `sep` byte (CSV-like: empty fields are fields).
+pub(crate) struct Split<'a> {
+    line: &'a [u8],
+    pos: usize,
+    sep: u8,
+    done: bool,
+}
+
+impl<'a> Split<'a> {
+    /// Fields separated by `sep`.
+    pub fn new(line: &'a [u8], sep: u8) -> Self {
+        Split {
+            line,
+            pos: 0,
+            sep,
+            done: false,
+        }
+    }
+
+    /// The next field or an error at the end of the line.
+    pub fn expect(&mut self, expected: &'static str) -> LineResult<(usize, &'a [u8])> {
+        self.next()
+            .ok_or_else(|| LineError::at(self.line.len(), expected))
+    }
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let start = self.pos;
+        match memchr::memchr(self.sep, &self.line[start..]) {
+            Some(i) => {
+                self.pos = start + i + 1;
+                Some((start, &self.line[start..start + i]))
+            }
+            None => {
+                self.done = true;
+                self.pos = self.line.len();
+                Some((start, &self.line[start..]))
+            }
+        }
+    }
+}
+
+#[inline]
+pub(crate) fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Parse 1..=8 hex digits starting at column `col`. Errors point at the offending byte.
+pub(crate) fn hex_u32(field: &[u8], col: usize, what: &'static str) -> LineResult<u32> {
+    if field.is_empty() {
+        return Err(LineError::at(col, what));
+    }
+    if field.len() > 8 {
+        return Err(LineError::at(col, what));
+    }
+    let mut v: u32 = 0;
+    for (i, &b) in field.iter().enumerate() {
+        let d = hex_val(b).ok_or_else(|| LineError::at(col + i, "hex digit"))?;
+        v = (v << 4) | u32::from(d);
+    }
+    Ok(v)
+}
+
+/// Parse exactly two hex digits (one data byte).
+#[inline]
+pub(crate) fn hex_byte2(field: &[u8], col: usize) -> LineResult<u8> {
+    if field.len() != 2 {
+        return Err(LineError::at(col, "a data byte of two hex digits"));
+    }
+    let hi = hex_val(field[0]).ok_or_else(|| LineError::at(col, "hex digit"))?;
+    let lo = hex_val(field[1]).ok_or_else(|| LineError::at(col + 1, "hex digit"))?;
+    Ok((hi << 4) | lo)
+}
+
+/// Parse one or two hex digits (unpadded byte, tattler CSV).
+pub(crate) fn hex_byte12(field: &[u8], col: usize) -> LineResult<u8> {
+    if field.is_empty() || field.len() > 2 {
+        return Err(LineError::at(col, "a data byte of one or two hex digits"));
+    }
+    let mut v = 0u8;
+    for (i, &b) in field.iter().enumerate() {
+        v = (v << 4) | hex_val(b).ok_or_else(|| LineError::at(col + i, "hex digit"))?;
+    }
+    Ok(v)
+}
+
+/// Parse an unsigned decimal integer (no sign), at most `max`.
+pub(crate) fn dec_u64(field: &[u8], col: usize, what: &'static str, max: u64) -> LineResult<u64> {
+    if field.is_empty() {
+        return Err(LineError::at(col, what));
+    }
+    let mut v: u64 = 0;
+    for (i, &b) in field.iter().enumerate() {
+        if !b.is_ascii_digit() {
+            return Err(LineError::at(col + i, what));
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or_else(|| LineError::at(col, what))?;
+    }
+    if v > max {
+        return Err(LineError::at(col, what));
+    }
+    Ok(v)
+}
+
+/// Parse a decimal number `[-]digits[<sep>digits]` in units of `unit_ns` nanoseconds (1e9 for
+/// seconds, 1e6 for milliseconds, 1e3 for microseconds) into nanoseconds. Fraction digits beyond
+/// nanosecond precision are truncated. `sep` is the decimal separator (`.` or `,`).
+pub(crate) fn decimal_ns(
+    field: &[u8],
+    col: usize,
+    unit_ns: i64,
+    sep: u8,
+    what: &'static str,
+) -> LineResult<i64> {
+    let (neg, digits, off) = match field.first() {
+        Some(b'-') => (true, &field[1..], 1),
+        Some(b'+') => (false, &field[1..], 1),
+        _ => (false, field, 0),
+    };
+    if digits.is_empty() {
+        return Err(LineError::at(col, what));
+    }
+    let mut int: i64 = 0;
+    let mut i = 0;
+    while i < digits.len() && digits[i].is_ascii_digit() {
+        int = int
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i64::from(digits[i] - b'0')))
+            .ok_or_else(|| LineError::at(col, "a timestamp within ±292 years"))?;
+        i += 1;
+    }
+    let int_digits = i;
+    let mut frac_ns: i64 = 0;
+    let mut frac_digits = 0;
+    if i < digits.len() && digits[i] == sep {
+        i += 1;
+        let mut scale = unit_ns;
+        while i < digits.len() && digits[i].is_ascii_digit() {
+            frac_digits += 1;
+            scale /= 10;
+            frac_ns += i64::from(digits[i] - b'0') * scale;
+            i += 1;
+        }
+    }
+    if i < digits.len() || (int_digits == 0 && frac_digits == 0) {
+        return Err(LineError::at(col + off + i, what));
+    }
+    let ns = int
+        .checked_mul(unit_ns)
+        .and_then(|v| v.checked_add(frac_ns))
+        .ok_or_else(|| LineError::at(col, "a timestamp within ±292 years"))?;
+    Ok(if neg { -ns } else { ns })
+}
+
+/// Trim ASCII spaces and tabs at both ends.
+pub(crate) fn trim(b: &[u8]) -> &[u8] {
+    let s = b.iter().position(|&c| !is_blank(c)).unwrap_or(b.len());
+    let e = b.iter().rposition(|&c| !is_blank(c)).map_or(s, |p| p + 1);
+    &b[s..e]
+}
+
+/// Valid CAN FD data lengths.
+pub(crate) fn fd_len_ok(n: usize) -> bool {
+    n <= 8 || matches!(n, 12 | 16 | 20 | 24 | 32 | 48 | 64)
+}
+
+/// Lossy text of a byte slice (comments).
+pub(crate) fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_seconds() {
+        assert_eq!(
+            decimal_ns(b"166.064000", 0, 1_000_000_000, b'.', "t"),
+            Ok(166_064_000_000)
+        );
+        assert_eq!(
+            decimal_ns(b"-0.5", 0, 1_000_000_000, b'.', "t"),
+            Ok(-500_000_000)
+        );
+        assert_eq!(
+            decimal_ns(b"46,016", 0, 1_000_000_000, b',', "t"),
+            Ok(46_016_000_000)
+        );
+        assert_eq!(decimal_ns(b"6.1", 0, 1_000_000, b'.', "t"), Ok(6_100_000));
+        assert_eq!(
+            decimal_ns(b"1.1234567891", 0, 1_000_000_000, b'.', "t"),
+            Ok(1_123_456_789)
+        );
+        assert_eq!(decimal_ns(b"12", 0, 1_000, b'.', "t"), Ok(12_000));
+        assert_eq!(decimal_ns(b"1x", 5, 1_000, b'.', "t").unwrap_err().col, 6);
+        assert!(decimal_ns(b"-", 0, 1_000, b'.', "t").is_err());
+        assert!(decimal_ns(b"99999999999999999999", 0, 1, b'.', "t").is_err());
+    }
+
+    #[test]
+    fn hex() {
+        assert_eq!(hex_u32(b"1A0", 0, "id"), Ok(0x1A0));
+        assert_eq!(hex_u32(b"1G0", 4, "id").unwrap_err().col, 5);
+        assert!(hex_u32(b"123456789", 0, "id").is_err());
+        assert_eq!(hex_byte2(b"fE", 0), Ok(0xFE));
+        assert_eq!(hex_byte12(b"0", 0), Ok(0));
+    }
+
+    #[test]
+    fn found_excerpt() {
+        assert_eq!(found_at(b"abc def", 4), "\"def\"");
+        assert_eq!(found_at(b"abc", 3), "end of line");
+        assert_eq!(found_at(b"a\x00b", 1), "\"\\x00b\"");
+    }
+}

@@ -1,0 +1,333 @@
+//! [`LogReader`]: one streaming reader over every format.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use crate::detect;
+use crate::error::LogError;
+use crate::format::Format;
+use crate::formats::{self, BinaryDecoder, BinaryError, DecodeCtx, LineDecoder};
+use crate::frame::Frame;
+use crate::options::{ReadOptions, MAX_LINE_LEN};
+use crate::parse::found_at;
+use crate::record::Record;
+use crate::source::{LineStep, Source};
+use crate::timeline::Timeline;
+use crate::warnings::{WarningKind, Warnings};
+
+/// The decoder behind a reader.
+enum Decoder {
+    Text(Box<dyn LineDecoder>),
+    Binary(BinaryDecoder),
+}
+
+/// A streaming reader of one CAN log: an iterator of [`Record`]s in file order.
+///
+/// Memory use is constant (one fixed buffer, see [`crate::MAX_LINE_LEN`]). After the iterator
+/// returns `None`, [`LogReader::warnings`] holds the complete warning counts.
+pub struct LogReader<R = Box<dyn BufRead + Send>> {
+    src: Source<R>,
+    file: String,
+    format: Format,
+    lenient: bool,
+    decoder: Decoder,
+    warnings: Warnings,
+    timeline: Timeline,
+    done: bool,
+}
+
+/// Open a file and detect its format from its content (or use `opts.format`).
+///
+/// Errors: the file cannot be opened (`LogError::Io` at 1:1), it is empty or its content matches no
+/// known format (`LogError::Parse` at 1:1), or a binary header is broken.
+pub fn open(path: &Path, opts: &ReadOptions) -> Result<LogReader, LogError> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|source| LogError::Io {
+        file: name.clone(),
+        line: 1,
+        column: 1,
+        source,
+    })?;
+    let boxed: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(64 * 1024, file));
+    read(boxed, &name, opts)
+}
+
+/// Read a log from any buffered reader; `name` is used in error messages.
+pub fn read<R: BufRead>(r: R, name: &str, opts: &ReadOptions) -> Result<LogReader<R>, LogError> {
+    let mut src = Source::new(r);
+    let format = match opts.format {
+        Some(f) => f,
+        None => {
+            let head = src.peek(detect::PEEK_LEN).map_err(|source| LogError::Io {
+                file: name.to_string(),
+                line: 1,
+                column: 1,
+                source,
+            })?;
+            detect::detect(head).map_err(|e| LogError::Parse {
+                file: name.to_string(),
+                line: e.line,
+                column: e.column,
+                expected: e.expected.into(),
+                found: e.found,
+            })?
+        }
+    };
+    let decoder = if format.is_binary() {
+        Decoder::Binary(BinaryDecoder::new(format))
+    } else {
+        Decoder::Text(formats::line_decoder(format))
+    };
+    let mut reader = LogReader {
+        src,
+        file: name.to_string(),
+        format,
+        lenient: opts.lenient,
+        decoder,
+        warnings: Warnings::default(),
+        timeline: Timeline::new(),
+        done: false,
+    };
+    if let Decoder::Binary(dec) = &mut reader.decoder {
+        if let Err(e) = dec.read_header(&mut reader.src) {
+            return Err(bin_error(&reader.file, e));
+        }
+    }
+    Ok(reader)
+}
+
+/// Detect the format of a log from its first bytes (8 KiB are enough; more are ignored).
+/// `name` is used in the error.
+pub fn detect(head: &[u8], name: &str) -> Result<Format, LogError> {
+    detect::detect(&head[..head.len().min(detect::PEEK_LEN)]).map_err(|e| LogError::Parse {
+        file: name.to_string(),
+        line: e.line,
+        column: e.column,
+        expected: e.expected.into(),
+        found: e.found,
+    })
+}
+
+fn bin_error(file: &str, e: BinaryError) -> LogError {
+    match e {
+        BinaryError::Io {
+            record,
+            column,
+            source,
+        } => LogError::Io {
+            file: file.to_string(),
+            line: record,
+            column,
+            source,
+        },
+        BinaryError::Parse {
+            record,
+            column,
+            expected,
+            found,
+            ..
+        } => LogError::Parse {
+            file: file.to_string(),
+            line: record,
+            column,
+            expected,
+            found,
+        },
+    }
+}
+
+impl<R: Read> LogReader<R> {
+    /// The format being read (detected or forced).
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Warnings so far (complete once the iterator has returned `None`).
+    pub fn warnings(&self) -> &Warnings {
+        &self.warnings
+    }
+
+    /// The name used in error messages.
+    pub fn file_name(&self) -> &str {
+        &self.file
+    }
+
+    /// The current line (text) or record (binary) number.
+    pub fn position(&self) -> u64 {
+        match &self.decoder {
+            Decoder::Text(_) => self.src.line_no,
+            Decoder::Binary(d) => d.record_no(),
+        }
+    }
+
+    /// Only the frames (events, metrics and comments are skipped).
+    pub fn frames(self) -> Frames<R> {
+        Frames { reader: self }
+    }
+
+    fn on_error(&mut self, err: LogError) -> Option<Result<Record, LogError>> {
+        if self.lenient {
+            let (line, column) = err.location();
+            self.warnings
+                .add(WarningKind::SkippedRecord, line, column, || err.to_string());
+            None
+        } else {
+            Some(Err(err))
+        }
+    }
+
+    fn next_text(&mut self) -> Option<Result<Record, LogError>> {
+        let Decoder::Text(dec) = &mut self.decoder else {
+            return None;
+        };
+        loop {
+            // Every step but end-of-input consumes exactly one line.
+            let line_no = self.src.line_no + 1;
+            let step = self.src.next_line();
+            let err = match step {
+                Err(source) => {
+                    self.done = true;
+                    return Some(Err(LogError::Io {
+                        file: self.file.clone(),
+                        line: line_no,
+                        column: 1,
+                        source,
+                    }));
+                }
+                Ok(LineStep::Eof) => {
+                    self.done = true;
+                    self.timeline.finish(&mut self.warnings);
+                    return None;
+                }
+                Ok(LineStep::TooLong) => LogError::Parse {
+                    file: self.file.clone(),
+                    line: line_no,
+                    column: MAX_LINE_LEN as u64 + 1,
+                    expected: format!("a line of at most {MAX_LINE_LEN} bytes").into(),
+                    found: "a longer line".to_string(),
+                },
+                Ok(LineStep::Line(line)) => {
+                    let mut ctx = DecodeCtx {
+                        line: line_no,
+                        warnings: &mut self.warnings,
+                    };
+                    match dec.decode(line, &mut ctx) {
+                        Ok(None) => continue,
+                        Ok(Some(rec)) => {
+                            if let Record::Frame(f) = &rec {
+                                self.timeline
+                                    .observe(f.ts_ns, f.bus, line_no, &mut self.warnings);
+                            }
+                            return Some(Ok(rec));
+                        }
+                        Err(e) => LogError::Parse {
+                            file: self.file.clone(),
+                            line: line_no,
+                            column: e.col as u64 + 1,
+                            found: e.found.unwrap_or_else(|| found_at(line, e.col)),
+                            expected: e.expected,
+                        },
+                    }
+                }
+            };
+            if self.lenient {
+                let (line, column) = err.location();
+                self.warnings
+                    .add(WarningKind::SkippedRecord, line, column, || err.to_string());
+                continue;
+            }
+            return Some(Err(err));
+        }
+    }
+
+    fn next_binary(&mut self) -> Option<Result<Record, LogError>> {
+        loop {
+            let Decoder::Binary(dec) = &mut self.decoder else {
+                return None;
+            };
+            match dec.next(&mut self.src, &mut self.warnings) {
+                None => {
+                    self.done = true;
+                    self.timeline.finish(&mut self.warnings);
+                    return None;
+                }
+                Some(Ok(rec)) => {
+                    if let Record::Frame(f) = &rec {
+                        let n = dec.record_no();
+                        self.timeline.observe(f.ts_ns, f.bus, n, &mut self.warnings);
+                    }
+                    return Some(Ok(rec));
+                }
+                Some(Err(e)) => {
+                    let fatal = e.is_fatal();
+                    if fatal {
+                        self.done = true;
+                    }
+                    let err = bin_error(&self.file, e);
+                    if fatal {
+                        return Some(Err(err));
+                    }
+                    if let Some(r) = self.on_error(err) {
+                        return Some(r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Iterator for LogReader<R> {
+    type Item = Result<Record, LogError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        match self.decoder {
+            Decoder::Text(_) => self.next_text(),
+            Decoder::Binary(_) => self.next_binary(),
+        }
+    }
+}
+
+/// [`LogReader::frames`]: the frames of a log, errors included.
+pub struct Frames<R = Box<dyn BufRead + Send>> {
+    reader: LogReader<R>,
+}
+
+impl<R: Read> Frames<R> {
+    /// The underlying reader (format, warnings, position).
+    pub fn reader(&self) -> &LogReader<R> {
+        &self.reader
+    }
+
+    /// Warnings so far (complete once the iterator has returned `None`).
+    pub fn warnings(&self) -> &Warnings {
+        self.reader.warnings()
+    }
+
+    /// The format being read.
+    pub fn format(&self) -> Format {
+        self.reader.format()
+    }
+
+    /// Back to the record reader.
+    pub fn into_inner(self) -> LogReader<R> {
+        self.reader
+    }
+}
+
+impl<R: Read> Iterator for Frames<R> {
+    type Item = Result<Frame, LogError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.reader.next()? {
+                Ok(Record::Frame(f)) => return Some(Ok(f)),
+                Ok(_) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! `ovms-hil lint`: check feature files and rig files without running anything.
+//!
+//! Features: syntax (`file:line:col`), then every step against the step collection — undefined and
+//! ambiguous steps are reported with `file:line`, and requirement tags that name no requirement are
+//! warned about. Rig files (`*.yaml`): parsed with unknown keys rejected, `file:line:col`.
+
+use std::path::{Path, PathBuf};
+
+use cucumber::feature::Ext as _;
+use cucumber::gherkin;
+
+use crate::coverage::ids;
+use crate::rig::file::RigFile;
+
+/// One finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// `file:line[:col]: message`.
+    pub text: String,
+    /// Errors fail the lint; warnings do not.
+    pub error: bool,
+}
+
+/// Lint `paths` (directories are searched for `.feature` and `.yaml` files).
+pub fn lint(paths: &[PathBuf]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut features = Vec::new();
+    let mut yamls = Vec::new();
+    for p in paths {
+        collect(p, &mut features, &mut yamls, &mut out);
+    }
+    features.sort();
+    yamls.sort();
+    let steps = crate::steps::collection();
+    for f in &features {
+        match crate::features::parse_feature(f) {
+            Err(e) => out.push(Finding {
+                text: e.to_string(),
+                error: true,
+            }),
+            Ok(feat) => check_feature(&feat, f, &steps, &mut out),
+        }
+    }
+    for y in &yamls {
+        if let Err(e) = RigFile::load(y) {
+            out.push(Finding {
+                text: e.to_string(),
+                error: true,
+            });
+        }
+    }
+    out
+}
+
+fn collect(p: &Path, features: &mut Vec<PathBuf>, yamls: &mut Vec<PathBuf>, out: &mut Vec<Finding>) {
+    if p.is_dir() {
+        let Ok(rd) = std::fs::read_dir(p) else {
+            out.push(Finding {
+                text: format!("{}: cannot read directory", p.display()),
+                error: true,
+            });
+            return;
+        };
+        for e in rd.flatten() {
+            collect(&e.path(), features, yamls, out);
+        }
+    } else if p.extension().is_some_and(|e| e == "feature") {
+        features.push(p.to_path_buf());
+    } else if p.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        yamls.push(p.to_path_buf());
+    } else if !p.exists() {
+        out.push(Finding {
+            text: format!("{}: no such file or directory", p.display()),
+            error: true,
+        });
+    }
+}
+
+fn check_feature(
+    feat: &gherkin::Feature,
+    path: &Path,
+    steps: &cucumber::step::Collection<crate::world::HilWorld>,
+    out: &mut Vec<Finding>,
+) {
+    let expanded = match feat.clone().expand_examples() {
+        Ok(f) => f,
+        Err(e) => {
+            out.push(Finding {
+                text: format!("{}: {e}", path.display()),
+                error: true,
+            });
+            return;
+        }
+    };
+    let mut check_tags = |tags: &[String], line: usize| {
+        for t in tags.iter().filter(|t| ids::is_requirement_tag(t)) {
+            if !ids::is_known_requirement(t) {
+                out.push(Finding {
+                    text: format!("{}:{line}: warning: @{t} names no known requirement", path.display()),
+                    error: false,
+                });
+            }
+        }
+    };
+    check_tags(&expanded.tags, expanded.position.line);
+    let scenarios = expanded
+        .scenarios
+        .iter()
+        .chain(expanded.rules.iter().flat_map(|r| r.scenarios.iter()));
+    let mut step_list: Vec<&gherkin::Step> = Vec::new();
+    if let Some(b) = &expanded.background {
+        step_list.extend(b.steps.iter());
+    }
+    for r in &expanded.rules {
+        if let Some(b) = &r.background {
+            step_list.extend(b.steps.iter());
+        }
+    }
+    for s in scenarios {
+        check_tags(&s.tags, s.position.line);
+        step_list.extend(s.steps.iter());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for st in step_list {
+        if !seen.insert((st.position.line, st.value.clone())) {
+            continue;
+        }
+        match steps.find(st) {
+            Ok(Some(_)) => {}
+            Ok(None) => out.push(Finding {
+                text: format!(
+                    "{}:{}:{}: undefined step: {} {}",
+                    path.display(),
+                    st.position.line,
+                    st.position.col,
+                    st.keyword.trim(),
+                    st.value
+                ),
+                error: true,
+            }),
+            Err(e) => {
+                let defs: Vec<String> = e
+                    .possible_matches
+                    .iter()
+                    .map(|(re, loc)| match loc {
+                        Some(l) => format!("{re} ({}:{})", l.path, l.line),
+                        None => re.to_string(),
+                    })
+                    .collect();
+                out.push(Finding {
+                    text: format!(
+                        "{}:{}:{}: ambiguous step: {} {} — matches {}",
+                        path.display(),
+                        st.position.line,
+                        st.position.col,
+                        st.keyword.trim(),
+                        st.value,
+                        defs.join(" and ")
+                    ),
+                    error: true,
+                });
+            }
+        }
+    }
+}
+
+/// `ovms-hil lint` entry point: prints findings, returns the exit code (0 clean, 2 errors).
+pub fn main(paths: &[PathBuf]) -> u8 {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("features"), PathBuf::from("rigs")]
+    } else {
+        paths.to_vec()
+    };
+    let findings = lint(&paths);
+    for f in &findings {
+        println!("{}", f.text);
+    }
+    let errors = findings.iter().filter(|f| f.error).count();
+    println!("{errors} error(s), {} warning(s)", findings.len() - errors);
+    if errors > 0 {
+        2
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn undefined_step_and_unknown_tag_are_reported_with_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.feature");
+        std::fs::write(
+            &p,
+            "Feature: x\n  @V3-NOPE-1\n  Scenario: y\n    Given the module is connected to the broker\n    When the moon turns blue\n",
+        )
+        .unwrap();
+        let f = lint(&[p.clone()]);
+        let texts: Vec<&str> = f.iter().map(|f| f.text.as_str()).collect();
+        assert!(
+            texts.iter().any(|t| t.contains("x.feature:5:") && t.contains("undefined step")),
+            "{texts:?}"
+        );
+        assert!(texts.iter().any(|t| t.contains("@V3-NOPE-1")), "{texts:?}");
+        assert_eq!(f.iter().filter(|f| f.error).count(), 1, "{texts:?}");
+    }
+
+    #[test]
+    fn bad_rig_file_is_an_error_with_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.yaml");
+        std::fs::write(&p, "kind: emulated\ntiming:\n  settle: 3\n").unwrap();
+        let f = lint(&[p]);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].text.contains("r.yaml:3:"), "{}", f[0].text);
+    }
+}

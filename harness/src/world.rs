@@ -1,0 +1,435 @@
+//! The per-scenario state: which profile, which module, its tap and observer, app clients, time.
+//!
+//! Each scenario gets its own vehicle id (`<rig vehicle id>-<n>`), hence its own topic prefix, its
+//! own tap (a proxy between module and the shared broker) and its own observer (subscribed to the
+//! prefix), so scenarios are isolated on one broker and may run concurrently.
+//!
+//! Time: on the virtual clock [`HilWorld::advance`] moves module time event to event through the
+//! rig, stopping at every app-client heartbeat that falls due, and after every step waits at the
+//! barrier ([`HilWorld::settle`]) until each PUBLISH the module handed to its socket has passed the
+//! tap and reached the observer. Nothing sleeps.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use cucumber::gherkin;
+use ovms_firmware::profile::{MessageKind, Profile, TopicVars};
+use ovms_firmware::time::{Duration, Instant};
+
+use crate::adapt::observer::{Seen, Watcher};
+use crate::adapt::tap::{ModuleTap, SentConnect, SentPublish};
+use crate::rig::app::AppClient;
+use crate::rig::{ModuleRig, ModuleSetup};
+use crate::runner::context::{self, RunContext};
+use crate::runner::expand::profile_of;
+
+/// One PUBLISH the module sent, as the tap saw it, with the module time it was sent at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sent {
+    /// Module (virtual) time, when the rig reports it; `None` on rigs without a module clock.
+    pub at: Option<Instant>,
+    /// The packet as the tap decoded it.
+    pub publish: SentPublish,
+}
+
+/// State of one scenario.
+pub struct HilWorld {
+    ctx: Arc<RunContext>,
+    /// Name of the profile assertions use.
+    pub profile_name: String,
+    /// The profile assertions use (topics, QoS, retain, cadence parameters).
+    pub profile: Arc<Profile>,
+    /// Scenario number within the run.
+    pub number: u64,
+    /// Vehicle id of this scenario's module.
+    pub vehicle_id: String,
+    /// MQTT user of the module.
+    pub user: String,
+    /// Topic prefix (`ovms/<user>/<vehicle>/`).
+    pub prefix: String,
+    /// `server.v3` parameters set before the module starts.
+    pub params: BTreeMap<String, String>,
+    /// Metrics set at boot.
+    pub initial_metrics: Vec<(String, String)>,
+    /// The module, once started.
+    pub module: Option<ModuleRig>,
+    /// The tap between module and broker, once started.
+    pub tap: Option<ModuleTap>,
+    /// The observer subscribed to `<prefix>#`, once started.
+    pub observer: Option<Watcher>,
+    /// Virtual app clients by name.
+    pub apps: BTreeMap<String, AppClient>,
+    /// Module time moved through in this scenario.
+    pub elapsed: Duration,
+    /// Module time when the module announced it is connected.
+    pub connected_at: Option<Instant>,
+}
+
+impl fmt::Debug for HilWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HilWorld")
+            .field("profile", &self.profile_name)
+            .field("vehicle_id", &self.vehicle_id)
+            .field("prefix", &self.prefix)
+            .field("started", &self.module.is_some())
+            .field("apps", &self.apps.keys().collect::<Vec<_>>())
+            .field("elapsed_ms", &self.elapsed.as_millis())
+            .finish()
+    }
+}
+
+impl cucumber::World for HilWorld {
+    type Error = String;
+
+    async fn new() -> Result<Self, String> {
+        let ctx = context::current()
+            .ok_or("no run in progress: scenarios run through ovms_hil::runner::run")?;
+        let (profile_name, profile) = ctx
+            .profiles
+            .iter()
+            .next()
+            .map(|(n, p)| (n.clone(), p.clone()))
+            .ok_or("the run has no profiles")?;
+        let user = ctx.rig.module.mqtt_user.clone();
+        Ok(HilWorld {
+            params: ctx.rig.module.params.clone(),
+            ctx,
+            profile_name,
+            profile,
+            number: 0,
+            vehicle_id: String::new(),
+            user,
+            prefix: String::new(),
+            initial_metrics: Vec::new(),
+            module: None,
+            tap: None,
+            observer: None,
+            apps: BTreeMap::new(),
+            elapsed: Duration::ZERO,
+            connected_at: None,
+        })
+    }
+}
+
+/// How long the barrier may take before a step fails (wall time).
+fn settle_timeout(ctx: &RunContext) -> StdDuration {
+    StdDuration::from_millis(ctx.rig.timing.settle_ms.max(100))
+}
+
+impl HilWorld {
+    /// The before-hook: pick the profile of this feature copy and give the scenario its identity.
+    pub async fn begin(
+        &mut self,
+        feature: &gherkin::Feature,
+        _rule: Option<&gherkin::Rule>,
+        _scenario: &gherkin::Scenario,
+    ) {
+        if let Some(name) = profile_of(feature) {
+            if let Some(p) = self.ctx.profiles.get(&name) {
+                self.profile_name = name;
+                self.profile = p.clone();
+            }
+        }
+        self.number = self.ctx.next_scenario_number();
+        self.vehicle_id = format!("{}-{}", self.ctx.rig.module.vehicle_id, self.number);
+        self.prefix = self.profile.default_prefix(&self.user, &self.vehicle_id);
+    }
+
+    /// The after-hook: stop everything this scenario started, account its protocol time, and
+    /// write its capture file.
+    pub async fn finish(&mut self, scenario_name: &str) {
+        self.ctx.add_protocol_time(self.elapsed.as_millis());
+        if let Some(dir) = &self.ctx.capture_dir {
+            let file = dir.join(format!(
+                "{:03}-{}-{}.jsonl",
+                self.number,
+                self.profile_name,
+                slug(scenario_name)
+            ));
+            if let Err(e) = crate::adapt::tap::write_capture(
+                &file,
+                self.tap.as_ref(),
+                self.observer.as_ref(),
+                &self.sent_with_time(),
+            ) {
+                eprintln!("capture {}: {e}", file.display());
+            }
+        }
+        for (_, app) in std::mem::take(&mut self.apps) {
+            app.stop().await;
+        }
+        if let Some(m) = self.module.take() {
+            m.shutdown().await;
+        }
+        if let Some(o) = self.observer.take() {
+            o.stop().await;
+        }
+        if let Some(t) = self.tap.take() {
+            t.stop().await;
+        }
+    }
+
+    /// The run's shared context.
+    pub fn ctx(&self) -> &RunContext {
+        &self.ctx
+    }
+
+    /// The topic of `kind` for this module (vars filled; `None` vars become wildcards).
+    pub fn topic(&self, kind: MessageKind, vars: &TopicVars<'_>) -> String {
+        self.profile.topic(kind, &self.prefix, vars)
+    }
+
+    /// The topic a metric is published on.
+    pub fn metric_topic(&self, metric: &str) -> String {
+        self.topic(
+            MessageKind::Metric,
+            &TopicVars {
+                metric: Some(metric),
+                ..TopicVars::default()
+            },
+        )
+    }
+
+    /// The profile's default of a `server.v3` parameter, overridden by the scenario's params.
+    pub fn param_secs(&self, param: &str) -> Option<u64> {
+        if let Some(v) = self.params.get(param) {
+            return v.trim().parse().ok();
+        }
+        self.profile.param_default(param)
+    }
+
+    /// Start tap, observer and module if not running yet, and wait until the module announced it
+    /// is connected (bounded by `max_wait` of module time).
+    pub async fn start_module(&mut self) -> Result<(), String> {
+        if self.module.is_some() {
+            return Ok(());
+        }
+        let endpoint = self.ctx.broker.endpoint().clone();
+        let tap = ModuleTap::start(&endpoint).await?;
+        let observer = Watcher::start(
+            &endpoint,
+            &format!("hil-observer-{}", self.vehicle_id),
+            &[format!("{}#", self.prefix)],
+        )
+        .await?;
+        let firmware_profile = match &self.ctx.rig.module.firmware_profile {
+            Some(p) => {
+                let path = self.ctx.rig_dir.join(p);
+                let name = if path.is_file() {
+                    path.display().to_string()
+                } else {
+                    p.clone()
+                };
+                Profile::by_name_or_path(&name).map_err(|e| e.to_string())?
+            }
+            None => (*self.profile).clone(),
+        };
+        let setup = ModuleSetup {
+            broker_url: tap.url(),
+            profile: firmware_profile,
+            vehicle_id: self.vehicle_id.clone(),
+            user: self.user.clone(),
+            password: self.ctx.rig.module.password.clone(),
+            keepalive_secs: self.ctx.rig.module.keepalive_secs,
+            params: self.params.clone(),
+            initial_metrics: self.initial_metrics.clone(),
+            barrier_timeout: settle_timeout(&self.ctx),
+        };
+        let module = ModuleRig::start(&self.ctx.rig, &self.ctx.rig_dir, setup).await?;
+        self.tap = Some(tap);
+        self.observer = Some(observer);
+        self.module = Some(module);
+        self.wait_connected(Duration::from_secs(120)).await
+    }
+
+    /// Advance module time one second at a time until the module has published its connected
+    /// flag (`yes` on the profile's connected topic), at most `max_wait`.
+    pub async fn wait_connected(&mut self, max_wait: Duration) -> Result<(), String> {
+        let topic = self.topic(MessageKind::Connected, &TopicVars::default());
+        let is_yes = |p: &SentPublish| p.topic == topic && p.payload == b"yes";
+        let start_count = self.sent().iter().filter(|s| is_yes(&s.publish)).count();
+        let mut waited = Duration::ZERO;
+        loop {
+            self.settle().await?;
+            let sent = self.sent();
+            if let Some(s) = sent.iter().filter(|s| is_yes(&s.publish)).nth(start_count) {
+                self.connected_at = s.at;
+                return Ok(());
+            }
+            if waited >= max_wait {
+                return Err(format!(
+                    "the module did not publish `yes` on {topic} within {} s of module time \
+                     (it sent {} publishes; connects seen by the tap: {})",
+                    max_wait.as_secs(),
+                    sent.len(),
+                    self.tap.as_ref().map(|t| t.connects().len()).unwrap_or(0)
+                ));
+            }
+            self.step(Duration::from_secs(1)).await?;
+            waited = waited + Duration::from_secs(1);
+        }
+    }
+
+    /// The module, or an error saying a step needs it running.
+    pub fn module(&self) -> Result<&ModuleRig, String> {
+        self.module
+            .as_ref()
+            .ok_or_else(|| "no module is running (add `Given the module is connected`)".into())
+    }
+
+    /// Current module time.
+    pub async fn now(&self) -> Result<Instant, String> {
+        self.module()?.now().await
+    }
+
+    /// Move module time forward by `d`, stopping at app heartbeats, with the barrier after each stop.
+    pub async fn advance(&mut self, d: Duration) -> Result<(), String> {
+        let target = self.now().await? + d;
+        loop {
+            let now = self.now().await?;
+            if now >= target {
+                break;
+            }
+            let next_hb = self.apps.values().filter_map(AppClient::next_due).min();
+            let stop = match next_hb {
+                Some(t) if t <= target => t.max(now),
+                _ => target,
+            };
+            self.step(stop.saturating_since(now)).await?;
+            self.send_due_heartbeats(stop).await?;
+        }
+        Ok(())
+    }
+
+    /// One rig advance plus the barrier.
+    async fn step(&mut self, d: Duration) -> Result<(), String> {
+        let module = self.module()?;
+        module.advance(d).await?;
+        self.elapsed = self.elapsed + d;
+        self.settle().await
+    }
+
+    /// Heartbeats of app clients due at or before `now`; each is waited for at the module.
+    async fn send_due_heartbeats(&mut self, now: Instant) -> Result<(), String> {
+        let names: Vec<String> = self
+            .apps
+            .iter()
+            .filter(|(_, a)| a.next_due().is_some_and(|t| t <= now))
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in names {
+            self.app_publish_heartbeat(&n, now).await?;
+        }
+        Ok(())
+    }
+
+    /// App client `name` publishes its heartbeat now and the module receives it (barrier).
+    pub async fn app_publish_heartbeat(&mut self, name: &str, now: Instant) -> Result<(), String> {
+        let before = self.module()?.received_count();
+        let app = self
+            .apps
+            .get_mut(name)
+            .ok_or_else(|| format!("no app client named {name:?}"))?;
+        app.heartbeat(now).await?;
+        self.wait_module_received(before + 1).await
+    }
+
+    /// Wait until the module has been fed `count` incoming publishes in total.
+    pub async fn wait_module_received(&mut self, count: usize) -> Result<(), String> {
+        let deadline = tokio::time::Instant::now() + settle_timeout(&self.ctx);
+        loop {
+            // A zero advance lets the edge feed what arrived at the current module time.
+            self.module()?.advance(Duration::ZERO).await?;
+            if self.module()?.received_count() >= count {
+                return self.settle().await;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "the module did not receive the client's publish within {} ms",
+                    settle_timeout(&self.ctx).as_millis()
+                ));
+            }
+            tokio::task::yield_now().await;
+            tokio::time::sleep(StdDuration::from_millis(1)).await;
+        }
+    }
+
+    /// The barrier: everything the module handed to its socket has passed the tap, and every
+    /// such PUBLISH under the prefix has reached the observer.
+    pub async fn settle(&self) -> Result<(), String> {
+        let (Some(module), Some(tap), Some(obs)) = (&self.module, &self.tap, &self.observer)
+        else {
+            return Ok(());
+        };
+        let expected = module.sent_count();
+        let timeout = settle_timeout(&self.ctx);
+        tap.wait_publishes(expected, timeout).await.map_err(|n| {
+            format!(
+                "barrier: the module handed {expected} publishes to its socket but only {n} \
+                 passed the tap within {} ms",
+                timeout.as_millis()
+            )
+        })?;
+        let wanted: Vec<SentPublish> = tap
+            .publishes()
+            .into_iter()
+            .filter(|p| p.topic.starts_with(&self.prefix))
+            .collect();
+        obs.wait_all(&wanted, timeout).await.map_err(|missing| {
+            format!(
+                "barrier: {missing} of the module's publishes did not reach the observer within {} ms",
+                timeout.as_millis()
+            )
+        })
+    }
+
+    /// What the module sent (tap), each with its module time (from the rig, matched in order).
+    pub fn sent(&self) -> Vec<Sent> {
+        self.sent_with_time()
+    }
+
+    fn sent_with_time(&self) -> Vec<Sent> {
+        let Some(tap) = &self.tap else {
+            return Vec::new();
+        };
+        let times = self
+            .module
+            .as_ref()
+            .map(|m| m.sent_log())
+            .unwrap_or_default();
+        tap.publishes()
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let at = times
+                    .get(i)
+                    .filter(|(_, topic)| *topic == p.topic)
+                    .map(|(t, _)| *t);
+                Sent { at, publish: p }
+            })
+            .collect()
+    }
+
+    /// Every CONNECT the module sent (tap).
+    pub fn connects(&self) -> Vec<SentConnect> {
+        self.tap.as_ref().map(|t| t.connects()).unwrap_or_default()
+    }
+
+    /// What the observer saw.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.observer.as_ref().map(|o| o.seen()).unwrap_or_default()
+    }
+}
+
+fn slug(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    while out.contains("--") {
+        out = out.replace("--", "-");
+    }
+    out.trim_matches('-').chars().take(60).collect()
+}
