@@ -5,7 +5,9 @@
 #                                 collecting sinks) and virtual-clock throughput
 #   BENCH_VM=1 ci/bench-replay.sh also, inside the QEMU rig: replay onto vcan0 vs canplayer
 #
-# Knobs: BENCH_RATE (4000), BENCH_SECONDS (60), BENCH_VM_SECONDS (10), BENCH_VM_SMP (1).
+# Knobs: BENCH_RATE (4000), BENCH_SECONDS (60), BENCH_VM_SECONDS (10), BENCH_VM_SMP (1),
+#        BENCH_HOST=0 (skip the host part), BENCH_RT=1 (also run the wall-clock benches under
+#        SCHED_FIFO via `chrt -f 10`, which shows the scheduler without CPU contention; needs root).
 # Lateness = |actual − scheduled|: on the host measured when the frame is handed to the sink; in
 # the VM from the kernel receive timestamps of a second socket (the same measure for canplayer).
 # Results are the lines starting with BENCH.
@@ -21,14 +23,21 @@ cargo build -q --release -p ovms-replay --bin replay-bench
 BIN=$CARGO_TARGET_DIR/release/replay-bench
 LOG=$ROOT/scenarios/logs/tesla-model-s_savvycan-example.candump.log
 
-echo "== host: wall clock, $RATE frames/s for $SECS s" >&2
-"$BIN" wall --rate "$RATE" --seconds "$SECS" --sink null
-"$BIN" wall --rate "$RATE" --seconds "$SECS" --sink collect
+if [ "${BENCH_HOST:-1}" = 1 ]; then
+    echo "== host: wall clock, $RATE frames/s for $SECS s (load average: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores)" >&2
+    "$BIN" wall --rate "$RATE" --seconds "$SECS" --sink null
+    "$BIN" wall --rate "$RATE" --seconds "$SECS" --sink collect
+    if [ "${BENCH_RT:-0}" = 1 ] && chrt -f 10 true 2>/dev/null; then
+        echo "== host: the same under SCHED_FIFO (chrt -f 10)" >&2
+        chrt -f 10 "$BIN" wall --rate "$RATE" --seconds "$SECS" --sink null
+        chrt -f 10 "$BIN" wall --rate "$RATE" --seconds "$SECS" --sink collect
+    fi
 
-echo "== host: virtual clock throughput" >&2
-"$BIN" virtual --log "$LOG" --loops 20 --sink null
-"$BIN" virtual --frames 2000000 --loops 1 --sink null
-"$BIN" virtual --frames 1000000 --loops 1 --sink channel
+    echo "== host: virtual clock throughput" >&2
+    "$BIN" virtual --log "$LOG" --loops 20 --sink null
+    "$BIN" virtual --frames 2000000 --loops 1 --sink null
+    "$BIN" virtual --frames 1000000 --loops 1 --sink channel
+fi
 
 if [ "${BENCH_VM:-0}" = 1 ]; then
     echo "== VM: ovms-replay vs canplayer onto vcan0, $RATE frames/s for ${BENCH_VM_SECONDS:-10} s" >&2

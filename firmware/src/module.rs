@@ -127,8 +127,7 @@ impl Module {
     /// Select the vehicle decoder (publishes `v.type`, runs the decoder's `init`).
     pub fn set_vehicle(&mut self, now: Instant, mut vehicle: Box<dyn Vehicle>) {
         let now = self.advance(now);
-        self.metrics
-            .set("v.type", MetricValue::Str(vehicle.type_code().to_string()));
+        self.store_metric("v.type", MetricValue::Str(vehicle.type_code().to_string()));
         let mut out = std::mem::take(&mut self.vehicle_out);
         vehicle.init(now, &mut out);
         self.vehicle = Some(vehicle);

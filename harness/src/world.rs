@@ -18,6 +18,9 @@ use cucumber::gherkin;
 use ovms_firmware::profile::{MessageKind, Profile, TopicVars};
 use ovms_firmware::time::{Duration, Instant};
 
+use ovms_hil_net::capture::CaptureWriter;
+use ovms_hil_net::TimeSource;
+
 use crate::adapt::observer::{Seen, Watcher};
 use crate::adapt::tap::{ModuleTap, SentConnect, SentPublish};
 use crate::rig::app::AppClient;
@@ -65,6 +68,10 @@ pub struct HilWorld {
     pub elapsed: Duration,
     /// Module time when the module announced it is connected.
     pub connected_at: Option<Instant>,
+    /// Scenario name (for the capture file).
+    pub scenario: String,
+    /// Module time shared with the tap and observer records.
+    time: TimeSource,
 }
 
 impl fmt::Debug for HilWorld {
@@ -109,6 +116,8 @@ impl cucumber::World for HilWorld {
             apps: BTreeMap::new(),
             elapsed: Duration::ZERO,
             connected_at: None,
+            scenario: String::new(),
+            time: TimeSource::new(),
         })
     }
 }
@@ -124,8 +133,9 @@ impl HilWorld {
         &mut self,
         feature: &gherkin::Feature,
         _rule: Option<&gherkin::Rule>,
-        _scenario: &gherkin::Scenario,
+        scenario: &gherkin::Scenario,
     ) {
+        self.scenario = scenario.name.clone();
         if let Some(name) = profile_of(feature) {
             if let Some(p) = self.ctx.profiles.get(&name) {
                 self.profile_name = name;
@@ -137,26 +147,10 @@ impl HilWorld {
         self.prefix = self.profile.default_prefix(&self.user, &self.vehicle_id);
     }
 
-    /// The after-hook: stop everything this scenario started, account its protocol time, and
-    /// write its capture file.
-    pub async fn finish(&mut self, scenario_name: &str) {
+    /// The after-hook: stop everything this scenario started and account its protocol time.
+    /// (The capture file was written as things happened.)
+    pub async fn finish(&mut self) {
         self.ctx.add_protocol_time(self.elapsed.as_millis());
-        if let Some(dir) = &self.ctx.capture_dir {
-            let file = dir.join(format!(
-                "{:03}-{}-{}.jsonl",
-                self.number,
-                self.profile_name,
-                slug(scenario_name)
-            ));
-            if let Err(e) = crate::adapt::tap::write_capture(
-                &file,
-                self.tap.as_ref(),
-                self.observer.as_ref(),
-                &self.sent_with_time(),
-            ) {
-                eprintln!("capture {}: {e}", file.display());
-            }
-        }
         for (_, app) in std::mem::take(&mut self.apps) {
             app.stop().await;
         }
@@ -207,11 +201,28 @@ impl HilWorld {
             return Ok(());
         }
         let endpoint = self.ctx.broker.endpoint().clone();
-        let tap = ModuleTap::start(&endpoint).await?;
-        let observer = Watcher::start(
+        let capture = match &self.ctx.capture_dir {
+            Some(dir) => {
+                let file = dir.join(format!(
+                    "{:03}-{}-{}.jsonl",
+                    self.number,
+                    self.profile_name,
+                    slug(&self.scenario)
+                ));
+                Some(
+                    CaptureWriter::create(&file)
+                        .map_err(|e| format!("capture {}: {e}", file.display()))?,
+                )
+            }
+            None => None,
+        };
+        let tap = ModuleTap::start(&endpoint, capture.clone(), self.time.clone()).await?;
+        let observer = Watcher::start_with(
             &endpoint,
             &format!("hil-observer-{}", self.vehicle_id),
             &[format!("{}#", self.prefix)],
+            capture,
+            self.time.clone(),
         )
         .await?;
         let firmware_profile = match &self.ctx.rig.module.firmware_profile {
@@ -306,7 +317,8 @@ impl HilWorld {
     /// One rig advance plus the barrier.
     async fn step(&mut self, d: Duration) -> Result<(), String> {
         let module = self.module()?;
-        module.advance(d).await?;
+        let now = module.advance(d).await?;
+        self.time.set_millis(now.as_millis());
         self.elapsed = self.elapsed + d;
         self.settle().await
     }
@@ -327,7 +339,7 @@ impl HilWorld {
 
     /// App client `name` publishes its heartbeat now and the module receives it (barrier).
     pub async fn app_publish_heartbeat(&mut self, name: &str, now: Instant) -> Result<(), String> {
-        let before = self.module()?.received_count();
+        let before = self.module()?.received_count().await;
         let app = self
             .apps
             .get_mut(name)
@@ -336,53 +348,29 @@ impl HilWorld {
         self.wait_module_received(before + 1).await
     }
 
-    /// Wait until the module has been fed `count` incoming publishes in total.
+    /// Wait until the module has been fed `count` incoming publishes in total (an await on the
+    /// edge's event stream), then settle.
     pub async fn wait_module_received(&mut self, count: usize) -> Result<(), String> {
-        let deadline = tokio::time::Instant::now() + settle_timeout(&self.ctx);
-        loop {
-            // A zero advance lets the edge feed what arrived at the current module time.
-            self.module()?.advance(Duration::ZERO).await?;
-            if self.module()?.received_count() >= count {
-                return self.settle().await;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(format!(
-                    "the module did not receive the client's publish within {} ms",
-                    settle_timeout(&self.ctx).as_millis()
-                ));
-            }
-            tokio::task::yield_now().await;
-            tokio::time::sleep(StdDuration::from_millis(1)).await;
-        }
+        let timeout = settle_timeout(&self.ctx);
+        self.module()?
+            .wait_received(count, timeout)
+            .await
+            .map_err(|got| {
+                format!(
+                    "the module received {got} of {count} client publishes within {} ms",
+                    timeout.as_millis()
+                )
+            })?;
+        self.settle().await
     }
 
     /// The barrier: everything the module handed to its socket has passed the tap, and every
-    /// such PUBLISH under the prefix has reached the observer.
+    /// resulting delivery reached the observer (a sentinel round trip through the broker).
     pub async fn settle(&self) -> Result<(), String> {
-        let (Some(module), Some(tap), Some(obs)) = (&self.module, &self.tap, &self.observer)
-        else {
+        let (Some(tap), Some(obs)) = (&self.tap, &self.observer) else {
             return Ok(());
         };
-        let expected = module.sent_count();
-        let timeout = settle_timeout(&self.ctx);
-        tap.wait_publishes(expected, timeout).await.map_err(|n| {
-            format!(
-                "barrier: the module handed {expected} publishes to its socket but only {n} \
-                 passed the tap within {} ms",
-                timeout.as_millis()
-            )
-        })?;
-        let wanted: Vec<SentPublish> = tap
-            .publishes()
-            .into_iter()
-            .filter(|p| p.topic.starts_with(&self.prefix))
-            .collect();
-        obs.wait_all(&wanted, timeout).await.map_err(|missing| {
-            format!(
-                "barrier: {missing} of the module's publishes did not reach the observer within {} ms",
-                timeout.as_millis()
-            )
-        })
+        tap.settle(obs, settle_timeout(&self.ctx)).await
     }
 
     /// What the module sent (tap), each with its module time (from the rig, matched in order).

@@ -32,6 +32,15 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
 
+    /// Client certificate (PEM chain) for mutual TLS, as firmware 3.3.006+ presents
+    /// /store/tls/serverv3_client.crt; needs --client-key.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+
     /// MQTT username (config server.v3 user); also part of the default topic prefix ovms/USER/ID/.
     #[arg(long, value_name = "U", default_value = "")]
     username: String,
@@ -209,6 +218,17 @@ impl Settings {
         };
         let mut config = EmuConfig::new(broker, profile, module);
         config.ca_file = a.ca.clone();
+        if let (Some(cert), Some(key)) = (&a.client_cert, &a.client_key) {
+            if !config.broker.tls {
+                return Err(Failure::Usage(
+                    "--client-cert needs an mqtts:// broker".into(),
+                ));
+            }
+            config.client_auth = Some(ovms_emu::tls::ClientAuthFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            });
+        }
         config.password = password;
         config.vehicle = vehicle;
         config.initial_metrics = initial_metrics;
@@ -299,6 +319,8 @@ pub(crate) fn main() -> ExitCode {
 }
 
 async fn run(s: Settings) -> Result<(), String> {
+    // Signal handlers first: a SIGTERM that arrives while the module connects is a clean stop too.
+    let stop = stop_signal()?;
     let control = match s.control {
         Some(addr) => Some(bind(addr, "control channel").await?),
         None => None,
@@ -321,7 +343,7 @@ async fn run(s: Settings) -> Result<(), String> {
     if let Some(l) = simulate {
         servers.push(tokio::spawn(ovms_emu::simulate::serve(l, handle.clone())));
     }
-    wait_for_stop_signal().await?;
+    stop.await;
     info!("stopping (no DISCONNECT is sent: the broker publishes the will)");
     for s in servers {
         s.abort();
@@ -342,13 +364,15 @@ async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener, String> {
     Ok(l)
 }
 
-async fn wait_for_stop_signal() -> Result<(), String> {
+/// A future that completes on SIGTERM or SIGINT (handlers installed when this is called).
+fn stop_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("SIGTERM handler: {e}"))?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("SIGINT handler: {e}"))?;
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM received"),
-        _ = int.recv() => info!("SIGINT received"),
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => info!("SIGTERM received"),
+            _ = int.recv() => info!("SIGINT received"),
+        }
+    })
 }

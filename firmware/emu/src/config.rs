@@ -44,6 +44,8 @@ pub struct EmuConfig {
     pub broker: BrokerUrl,
     /// PEM CA file to verify a `mqtts://` broker (required with TLS).
     pub ca_file: Option<PathBuf>,
+    /// Client certificate and key for mutual TLS (with `mqtts://` only).
+    pub client_auth: Option<crate::tls::ClientAuthFiles>,
     /// The MQTT password; sent only when the core's CONNECT asks for it.
     pub password: Option<Secret>,
     /// The protocol profile.
@@ -70,6 +72,7 @@ impl EmuConfig {
         EmuConfig {
             broker,
             ca_file: None,
+            client_auth: None,
             password: None,
             profile,
             module,

@@ -59,7 +59,7 @@ pub async fn spawn(cfg: EmuConfig) -> Result<EmuHandle, EmuError> {
     let tls = match (cfg.broker.tls, &cfg.ca_file) {
         (false, _) => None,
         (true, None) => return Err(TlsSetupError::NoCa.into()),
-        (true, Some(path)) => Some(tls::client_config(path)?),
+        (true, Some(path)) => Some(tls::client_config(path, cfg.client_auth.as_ref())?),
     };
     let (tx, rx) = mpsc::channel(64);
     let (events, boot_events) = broadcast::channel(4096);
@@ -212,6 +212,24 @@ impl EmuHandle {
     pub fn events(&self) -> broadcast::Receiver<EmuEvent> {
         let boot = self.boot_events.lock().ok().and_then(|mut g| g.take());
         boot.unwrap_or_else(|| self.events.subscribe())
+    }
+
+    /// Wait (wall time, up to `timeout`) until `rx` yields an event matching `pred`; returns it.
+    /// `None` on timeout or when the emulator stopped. Use a receiver taken from
+    /// [`EmuHandle::events`] *before* causing the event, so it cannot be missed.
+    pub async fn wait_event(
+        rx: &mut broadcast::Receiver<EmuEvent>,
+        timeout: std::time::Duration,
+        pred: impl Fn(&EmuEvent) -> bool,
+    ) -> Option<EmuEvent> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Ok(e)) if pred(&e) => return Some(e),
+                Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => return None,
+            }
+        }
     }
 
     /// Stop the task. The connection is closed without DISCONNECT (the firmware never sends one;

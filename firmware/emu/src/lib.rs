@@ -17,6 +17,8 @@
 //! Contract with the firmware it emulates: the edge never sends DISCONNECT unless the core asks
 //! (the shipped firmware never does), so the broker publishes the will on every stop, kill or cut.
 
+#![warn(missing_docs)]
+
 pub mod broker;
 pub mod config;
 pub mod control;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 
 /// The TLS client setup failed (before any connection is attempted).
@@ -25,13 +25,35 @@ pub enum TlsSetupError {
     /// `mqtts://` was asked for without `--ca`.
     #[error("mqtts:// needs --ca FILE (the PEM certificate of the CA that signed the broker's certificate)")]
     NoCa,
+    /// The client certificate or key file (mutual TLS) could not be used.
+    #[error("client certificate {path}: {reason}")]
+    ClientAuth {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// rustls refused the configuration.
     #[error("TLS configuration: {0}")]
     Rustls(#[from] rustls::Error),
 }
 
-/// A rustls client configuration trusting exactly the certificates in `ca_file` (PEM, one or more).
-pub fn client_config(ca_file: &Path) -> Result<Arc<ClientConfig>, TlsSetupError> {
+/// A client certificate chain and its private key, both PEM files (mutual TLS, as firmware
+/// 3.3.006+ does with `/store/tls/serverv3_client.crt` and `.key`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientAuthFiles {
+    /// PEM certificate chain (leaf first).
+    pub cert: std::path::PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: std::path::PathBuf,
+}
+
+/// A rustls client configuration trusting exactly the certificates in `ca_file` (PEM, one or
+/// more), presenting `client_auth` when given.
+pub fn client_config(
+    ca_file: &Path,
+    client_auth: Option<&ClientAuthFiles>,
+) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let path = ca_file.display().to_string();
     let ca_err = |reason: String| TlsSetupError::CaFile {
         path: path.clone(),
@@ -56,11 +78,42 @@ pub fn client_config(ca_file: &Path) -> Result<Arc<ClientConfig>, TlsSetupError>
         ));
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let config = match client_auth {
+        None => builder.with_no_client_auth(),
+        Some(files) => {
+            let (chain, key) = load_client_auth(files)?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| TlsSetupError::ClientAuth {
+                    path: files.key.display().to_string(),
+                    reason: format!("does not match the certificate or is unsupported: {e}"),
+                })?
+        }
+    };
     Ok(Arc::new(config))
+}
+
+fn load_client_auth(
+    files: &ClientAuthFiles,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), TlsSetupError> {
+    let err = |p: &Path, reason: String| TlsSetupError::ClientAuth {
+        path: p.display().to_string(),
+        reason,
+    };
+    let data = std::fs::read(&files.cert).map_err(|e| err(&files.cert, e.to_string()))?;
+    let chain = CertificateDer::pem_slice_iter(&data)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| err(&files.cert, format!("not a valid PEM file: {e}")))?;
+    if chain.is_empty() {
+        return Err(err(&files.cert, "no PEM certificate found".into()));
+    }
+    let data = std::fs::read(&files.key).map_err(|e| err(&files.key, e.to_string()))?;
+    let key = PrivateKeyDer::from_pem_slice(&data)
+        .map_err(|e| err(&files.key, format!("no usable PEM private key: {e}")))?;
+    Ok((chain, key))
 }
 
 #[cfg(test)]
@@ -69,14 +122,14 @@ mod tests {
 
     #[test]
     fn missing_and_empty_ca_files_give_clear_errors() {
-        let e = client_config(Path::new("/nonexistent/ca.pem")).unwrap_err();
+        let e = client_config(Path::new("/nonexistent/ca.pem"), None).unwrap_err();
         assert!(
             e.to_string().starts_with("CA file /nonexistent/ca.pem: "),
             "{e}"
         );
         let p = std::env::temp_dir().join(format!("ovms-emu-empty-ca-{}.pem", std::process::id()));
         std::fs::write(&p, "hello\n").unwrap();
-        let e = client_config(&p).unwrap_err();
+        let e = client_config(&p, None).unwrap_err();
         assert!(e.to_string().contains("no PEM certificate"), "{e}");
         std::fs::remove_file(&p).unwrap();
     }

@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration as StdDuration;
 
-use ovms_emu::{spawn, ClockMode, EmuConfig, EmuError, EmuEvent};
+use ovms_emu::{spawn, ClockMode, EmuConfig, EmuError, EmuEvent, EmuHandle};
 use ovms_firmware::module::ModuleConfig;
 use ovms_firmware::profile::{MessageKind, Profile, TopicVars};
 use ovms_firmware::time::{Duration, Instant};
@@ -100,6 +100,28 @@ async fn advance_returns_only_after_every_resulting_packet_is_on_the_socket() {
         .all(|e| !matches!(e, EmuEvent::Sent { .. })));
     assert!(matches!(h.set_metric("v.b.soc", "56").await, Ok(())));
     assert_eq!(h.metric("v.b.soc").await.unwrap().as_deref(), Some("56"));
+
+    // An incoming PUBLISH is a Received event; waiting for it is the harness's barrier before
+    // moving time (here: a heartbeat, then the peer count).
+    let active = support::topic(
+        profile,
+        MessageKind::ClientActive,
+        "bob",
+        "LIB",
+        &TopicVars {
+            client_id: Some("app9"),
+            ..TopicVars::default()
+        },
+    );
+    publish(broker.port, "app9", &active, b"1", 1, false).await;
+    let got = EmuHandle::wait_event(
+        &mut rx,
+        T,
+        |e| matches!(e, EmuEvent::Received { publish, .. } if publish.topic == active),
+    )
+    .await;
+    assert!(got.is_some(), "the heartbeat reached the module");
+    assert_eq!(h.metric("s.v3.peers").await.unwrap().as_deref(), Some("1"));
     h.shutdown().await;
 }
 
@@ -214,4 +236,62 @@ async fn wall_clock_module_refuses_advance_and_tls_needs_a_ca() {
     cfg.broker = "mqtts://127.0.0.1:8883".parse().unwrap();
     let e = spawn(cfg).await.unwrap_err();
     assert!(e.to_string().contains("needs --ca"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_virtual_day_reaches_the_broker_packet_for_packet() {
+    let profile = "fw-3.3.006";
+    let sendall = Profile::by_name_or_path(profile)
+        .unwrap()
+        .param_default("updatetime.sendall")
+        .unwrap();
+    let broker = Mosquitto::start();
+    let soc = topic_for_metric(profile, "v.b.soc");
+    let mut obs = Observer::v5(broker.port, "obs", &[&soc]).await;
+    let h = spawn(config(&broker, profile)).await.unwrap();
+    let mut rx = h.events();
+    let t0 = std::time::Instant::now();
+    assert_eq!(
+        h.advance(Duration::from_secs(86_400)).await.unwrap(),
+        Instant::from_secs(86_400)
+    );
+    let took = t0.elapsed();
+    let ev = drain(&mut rx);
+    // v.b.soc never changes, so only full passes send it: the connect pass and one every
+    // `updatetime.sendall` seconds.
+    let at: Vec<Instant> = sent(&ev, &soc)
+        .iter()
+        .map(|e| match e {
+            EmuEvent::Sent { at, .. } => *at,
+            _ => unreachable!(),
+        })
+        .collect();
+    let expected = 86_400 / (sendall + 1);
+    assert!(
+        at.len() as u64 >= expected && at.len() as u64 <= expected + 2,
+        "{} sends: {at:?}",
+        at.len()
+    );
+    assert!(
+        at.windows(2)
+            .all(|w| w[1].saturating_since(w[0]).as_secs() >= sendall),
+        "{at:?}"
+    );
+    // Every one of them reached a subscriber (QoS 0 on loopback: none lost).
+    let deadline = tokio::time::Instant::now() + T;
+    while obs.seen.len() < at.len() {
+        obs.drain_for(StdDuration::from_millis(50)).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "observer saw {} of {}",
+            obs.seen.len(),
+            at.len()
+        );
+    }
+    assert_eq!(obs.seen.len(), at.len());
+    eprintln!(
+        "advanced 24 h of module time in {took:?} ({} full passes)",
+        at.len()
+    );
+    h.shutdown().await;
 }

@@ -331,7 +331,7 @@ async fn command_and_garbage(profile: &str) {
         },
     );
     let mut obs = Observer::v5(broker.port, "obs", &[&resp_filter, &connected]).await;
-    let emu = Emu::start(&emu_args(&url, profile, &[]));
+    let emu = Emu::start(&emu_args(&url, profile, &["--config", "updatetime.idle=2"]));
     emu.wait_connected();
     broker.log.wait_for(&format!("Sending SUBACK to {VID}"), T);
     let body = |tag: &str, cmd: &[u8]| -> Vec<u8> {
@@ -418,6 +418,23 @@ async fn command_and_garbage(profile: &str) {
         .await;
     let text = String::from_utf8_lossy(&r.payload).into_owned();
     assert!(text.contains("x.test") && text.contains("42"), "{text:?}");
+
+    // `--config` reaches the module's server.v3 configuration.
+    publish(
+        broker.port,
+        "app1",
+        &cmd_topic("c4"),
+        &body("A4", b"config get server.v3 updatetime.idle"),
+        qos,
+        false,
+    )
+    .await;
+    let r = obs
+        .wait(&format!("response on {}", resp_topic("c4")), T, |s| {
+            is_response(s, "c4", "A4")
+        })
+        .await;
+    assert_eq!(r.payload, expect("A4", "2\n"));
 
     assert!(
         !obs.seen
@@ -594,90 +611,35 @@ async fn password_from_env_or_file_is_sent_and_never_logged() {
 // ---------------------------------------------------------------------------------------------
 // TLS: the broker is verified against --ca; a wrong CA gives a clear message.
 
-fn openssl(args: &[&str], dir: &std::path::Path) {
-    let out = std::process::Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn make_ca(dir: &std::path::Path, name: &str) {
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-        ],
-        dir,
-    );
+/// A CA (certificate PEM, issuer) with common name `name`.
+fn make_ca(name: &str) -> (String, rcgen::Issuer<'static, rcgen::KeyPair>) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let cert = params.self_signed(&key).unwrap();
+    (cert.pem(), rcgen::Issuer::new(params, key))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_broker_is_verified_against_the_ca() {
     let dir = TempDir::new("tls");
     let d = &dir.0;
-    make_ca(d, "ca");
-    make_ca(d, "otherca");
-    openssl(
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
-        d,
-    );
-    std::fs::write(
-        d.join("san.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "san.ext",
-            "-out",
-            "server.pem",
-        ],
-        d,
-    );
+    let (ca_pem, issuer) = make_ca("ovms-hil test CA");
+    let (other_pem, _) = make_ca("some other CA");
+    let server_key = rcgen::KeyPair::generate().unwrap();
+    let mut sp =
+        rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap();
+    sp.distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    let server = sp.signed_by(&server_key, &issuer).unwrap();
+    std::fs::write(d.join("ca.pem"), &ca_pem).unwrap();
+    std::fs::write(d.join("otherca.pem"), &other_pem).unwrap();
+    std::fs::write(d.join("server.pem"), server.pem()).unwrap();
+    std::fs::write(d.join("server.key"), server_key.serialize_pem()).unwrap();
     let tls_port = free_port();
     let extra = format!(
         "listener {tls_port} 127.0.0.1\nallow_anonymous true\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n",
@@ -845,6 +807,12 @@ async fn can_simulate_feeds_crtd_frames_to_the_vehicle() {
     // The next modified pass (idle cadence at most) publishes it.
     ctl.ok("advance 601");
     obs.wait_for(&soc_topic, b"96", T).await;
+    // The control channel's `frame` feeds the same decoder (SOC 80 %).
+    ctl.ok("frame 1 100 8050bb006400aa00");
+    assert_eq!(
+        ctl.metrics("v.b.soc").get("v.b.soc").map(String::as_str),
+        Some("80")
+    );
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //!   (`updatetime.*`, `queue.*`, `metrics.include` ...) drive the module at once.
 //! - `notify raise text TYPE SUBTYPE MESSAGE` [`Raised TYPE notification SUBTYPE`].
 //! - `event raise NAME` [`Raised event: NAME`].
-//! - `server v3 status` [the firmware's `State: …` lines].
+//! - `server v3 status` [the firmware's `State: …` line and status line, plus a `Profile:` line with
+//!   profile, prefix, peer count and the current modified interval].
 //! - `server v3 update all|modified|priority` [`Server V3 data update for all metrics has been scheduled`]
 //!   (`priority` only where the profile has a priority path).
 //! - `help` [the list above].
@@ -50,7 +51,7 @@ pub fn is_command_word(word: &str) -> bool {
 /// The usage text of `help`.
 pub const HELP: &str = "metrics list [FILTER]\nmetrics set NAME VALUE\nconfig get PARAM INSTANCE\n\
 config set PARAM INSTANCE VALUE\nnotify raise text TYPE SUBTYPE MESSAGE\nevent raise NAME\n\
-server v3 status\nserver v3 update all|modified\n";
+server v3 status\nserver v3 update all|modified|priority\n";
 
 /// Validate raw command bytes (length, UTF-8, non-empty) and run the command.
 pub fn run_bytes(shell: &mut dyn Shell, bytes: &[u8], max_len: usize) -> String {

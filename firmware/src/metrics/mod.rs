@@ -329,11 +329,6 @@ impl Metrics {
         self.map.keys().map(String::as_str)
     }
 
-    /// The `index`-th name in `strcmp` order (used to resume chunked passes).
-    pub fn name_at(&self, index: usize) -> Option<&str> {
-        self.map.keys().nth(index).map(String::as_str)
-    }
-
     /// Number of registered metrics.
     pub fn len(&self) -> usize {
         self.map.len()

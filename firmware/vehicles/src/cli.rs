@@ -144,15 +144,9 @@ pub fn decode_to(
             write!(out, "{:.6} {} {:X} {}", f.ts_secs(), f.bus, f.id, msg.name)?;
             for &(k, v) in &vals {
                 let s = &msg.signals[k as usize];
-                write!(
-                    out,
-                    " {}={}{}",
-                    s.name,
-                    v,
-                    if s.unit.is_empty() { "" } else { " " }
-                )?;
+                write!(out, " {}={}", s.name, v)?;
                 if !s.unit.is_empty() {
-                    write!(out, "{}", s.unit)?;
+                    write!(out, " {}", s.unit)?;
                 }
             }
             writeln!(out)?;
@@ -198,6 +192,58 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&l).unwrap();
         let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys.len(), 5);
+    }
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    #[test]
+    fn text_mode_bus_filter_and_errors() {
+        let log = root().join(
+            "scenarios/logs/kona-ev-2019_230112-7-pcan-ccan-power-off-on-ready-off.gvret.csv",
+        );
+        let dbc = root().join("scenarios/dbc/kona-ev_ccan.dbc");
+        let mut args = DbcDecodeArgs {
+            log: log.clone(),
+            dbc: vec![dbc.clone()],
+            bus: Some(1),
+            jsonl: false,
+            lenient: true,
+        };
+        let (mut out, mut warn) = (Vec::new(), Vec::new());
+        let stats = decode_to(&args, &mut out, &mut warn).unwrap();
+        assert_eq!(stats.frames, 39_546);
+        assert!(stats.decoded > 0);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count() as u64, stats.decoded);
+        assert!(
+            text.lines().all(|l| l.split(' ').nth(1) == Some("1")),
+            "bus filter"
+        );
+        // The missing BS_/BU_ defect is reported as a warning with file and line.
+        let warn = String::from_utf8(warn).unwrap();
+        assert!(warn.contains("kona-ev_ccan.dbc:6: warning:"), "{warn}");
+        // Bus 0 has no C-CAN messages.
+        args.bus = Some(0);
+        let stats = decode_to(&args, &mut Vec::new(), &mut Vec::new()).unwrap();
+        assert_eq!(stats.decoded, 0);
+        // Strict mode: located error with a hint.
+        args.lenient = false;
+        let e = decode_to(&args, &mut Vec::new(), &mut Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("kona-ev_ccan.dbc:6:1:") && e.ends_with("(try --lenient)"),
+            "{e}"
+        );
+        // Missing log.
+        args.lenient = true;
+        args.log = root().join("scenarios/logs/nope.csv");
+        assert!(matches!(
+            decode_to(&args, &mut Vec::new(), &mut Vec::new()),
+            Err(CliError::Log(_))
+        ));
     }
 
     #[test]

@@ -110,8 +110,8 @@ impl Timeline {
     pub fn payload_at(&self, name: &str, t: f64) -> Option<String> {
         self.changes
             .iter()
-            .filter(|c| c.name == name && c.t <= t + 1e-9)
-            .last()
+            .rev()
+            .find(|c| c.name == name && c.t <= t + 1e-9)
             .map(|c| c.payload.clone())
     }
 

@@ -8,6 +8,8 @@
 //! - [`cli`]: `ovms-hil dbc decode` (JSON lines per decoded frame);
 //! - [`fold`]: a metric timeline for replay tests; [`units`]: the firmware's unit conversions.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod dbc;
 pub mod dbc_vehicle;

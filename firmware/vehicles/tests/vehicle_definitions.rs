@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ovms_canlog::{open, ReadOptions};
 use ovms_firmware::time::Instant;
-use ovms_firmware::vehicle::{CanFrame, Vehicle};
+use ovms_firmware::vehicle::CanFrame;
 use ovms_vehicles::fold::Timeline;
 use ovms_vehicles::{load_vehicle, vehicle_names, VehicleError};
 

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use crate::detect;
+use crate::detect as detection;
 use crate::error::LogError;
 use crate::format::Format;
 use crate::formats::{self, BinaryDecoder, BinaryError, DecodeCtx, LineDecoder};
@@ -49,7 +49,8 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<LogReader, LogError> {
         column: 1,
         source,
     })?;
-    let boxed: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(64 * 1024, file));
+    // Our own buffer does the line splitting; reads of 8 KiB and more bypass this one.
+    let boxed: Box<dyn BufRead + Send> = Box::new(BufReader::with_capacity(8 * 1024, file));
     read(boxed, &name, opts)
 }
 
@@ -59,13 +60,13 @@ pub fn read<R: BufRead>(r: R, name: &str, opts: &ReadOptions) -> Result<LogReade
     let format = match opts.format {
         Some(f) => f,
         None => {
-            let head = src.peek(detect::PEEK_LEN).map_err(|source| LogError::Io {
+            let head = src.peek(detection::PEEK_LEN).map_err(|source| LogError::Io {
                 file: name.to_string(),
                 line: 1,
                 column: 1,
                 source,
             })?;
-            detect::detect(head).map_err(|e| LogError::Parse {
+            detection::detect(head).map_err(|e| LogError::Parse {
                 file: name.to_string(),
                 line: e.line,
                 column: e.column,
@@ -100,7 +101,7 @@ pub fn read<R: BufRead>(r: R, name: &str, opts: &ReadOptions) -> Result<LogReade
 /// Detect the format of a log from its first bytes (8 KiB are enough; more are ignored).
 /// `name` is used in the error.
 pub fn detect(head: &[u8], name: &str) -> Result<Format, LogError> {
-    detect::detect(&head[..head.len().min(detect::PEEK_LEN)]).map_err(|e| LogError::Parse {
+    detection::detect(&head[..head.len().min(detection::PEEK_LEN)]).map_err(|e| LogError::Parse {
         file: name.to_string(),
         line: e.line,
         column: e.column,

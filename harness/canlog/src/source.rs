@@ -5,8 +5,12 @@ use std::io::{self, Read};
 
 use crate::options::MAX_LINE_LEN;
 
-/// Buffer capacity; a line of [`MAX_LINE_LEN`] bytes always fits.
+/// Largest buffer size; a line of [`MAX_LINE_LEN`] bytes always fits.
 pub(crate) const BUF_CAP: usize = 256 * 1024;
+
+/// Initial buffer size; the buffer doubles (up to [`BUF_CAP`]) only when a line or binary record
+/// does not fit.
+const BUF_INIT: usize = 32 * 1024;
 
 /// One step of line reading.
 pub(crate) enum LineStep<'a> {
@@ -21,7 +25,7 @@ pub(crate) enum LineStep<'a> {
 /// The buffered source.
 pub(crate) struct Source<R> {
     inner: R,
-    buf: Box<[u8]>,
+    buf: Vec<u8>,
     start: usize,
     end: usize,
     eof: bool,
@@ -37,7 +41,7 @@ impl<R: Read> Source<R> {
     pub(crate) fn new(inner: R) -> Self {
         Source {
             inner,
-            buf: vec![0u8; BUF_CAP].into_boxed_slice(),
+            buf: vec![0u8; BUF_INIT],
             start: 0,
             end: 0,
             eof: false,
@@ -58,7 +62,11 @@ impl<R: Read> Source<R> {
             self.start = 0;
         }
         if self.end == self.buf.len() {
-            return Ok(true); // full; caller decides
+            if self.buf.len() >= BUF_CAP {
+                return Ok(true); // full; caller decides
+            }
+            let grown = (self.buf.len() * 2).min(BUF_CAP);
+            self.buf.resize(grown, 0);
         }
         loop {
             match self.inner.read(&mut self.buf[self.end..]) {

@@ -5,9 +5,12 @@
 //! - [`broker`]: start a broker ([`broker::start_broker`]) and control it (stop, kill, restart).
 //! - [`codec`]: sans-IO MQTT codec (check-then-parse), used by the tap.
 //! - [`tap`]: TCP proxy between module and broker that records every packet and injects faults.
-//! - [`observer`]: MQTT clients recording what subscribers see; [`app`]: a virtual app client.
+//! - [`observer`]: MQTT clients recording what subscribers see; [`app`]: a virtual app client;
+//!   [`client`]: their shared rumqttc (v4/v5, rustls+ring) plumbing; [`topic`]: filter matching.
 //! - [`capture`]: the JSON-lines capture file (writer and reader); [`time`]: its time stamps.
 //! - [`barrier`]: wait until everything the module sent has reached the observer.
+
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod barrier;

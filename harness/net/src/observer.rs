@@ -9,6 +9,7 @@ use crate::capture::{CaptureRecord, CaptureWriter, Source};
 use crate::client::{build, ClientError, ClientOptions, Ev, Link, Loop};
 use crate::time::{wall_now, TimeSource};
 use crate::topic::topic_matches;
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -235,6 +236,23 @@ impl Observer {
         self.shared.status.borrow().connacks
     }
 
+    /// Scans messages from index `*from` on for one matching `pred`, advancing `*from`.
+    fn scan(&self, from: &Cell<usize>, pred: impl Fn(&Seen) -> bool) -> Option<Seen> {
+        let seen = self.shared.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let start = from.get().min(seen.len());
+        let hit = seen[start..].iter().position(pred);
+        match hit {
+            Some(i) => {
+                from.set(start + i + 1);
+                Some(seen[start + i].clone())
+            }
+            None => {
+                from.set(seen.len());
+                None
+            }
+        }
+    }
+
     /// Waits for the first message (already seen or future) matching `pred`.
     pub async fn wait_for(
         &self,
@@ -242,7 +260,8 @@ impl Observer {
         pred: impl Fn(&Seen) -> bool,
     ) -> Result<Seen, ClientError> {
         let what = format!("a matching message at observer {}", self.name);
-        self.wait_status(timeout, what, |_| self.seen().into_iter().find(|s| pred(s)))
+        let from = Cell::new(0);
+        self.wait_status(timeout, what, |_| self.scan(&from, &pred))
             .await
     }
 
@@ -254,19 +273,26 @@ impl Observer {
         timeout: Duration,
     ) -> Result<Vec<Seen>, ClientError> {
         let what = format!("{n} message(s) on {filter} at observer {}", self.name);
+        let from = Cell::new(0);
+        let count = Cell::new(0usize);
         self.wait_status(timeout, what, |_| {
-            let v = self.seen_on(filter);
-            (v.len() >= n).then_some(v)
+            while self
+                .scan(&from, |s| topic_matches(filter, &s.topic))
+                .is_some()
+            {
+                count.set(count.get() + 1);
+            }
+            (count.get() >= n).then(|| self.seen_on(filter))
         })
         .await
     }
 
     /// Asserts that nothing arrives on `filter` for `duration`; returns the first offender.
     pub async fn expect_silence(&self, filter: &str, duration: Duration) -> Result<(), Seen> {
-        let before = self.seen_on(filter).len();
+        let from = Cell::new(self.shared.seen.lock().map(|v| v.len()).unwrap_or(0));
         let r = self
             .wait_status(duration, String::new(), |_| {
-                self.seen_on(filter).into_iter().nth(before)
+                self.scan(&from, |s| topic_matches(filter, &s.topic))
             })
             .await;
         match r {

@@ -176,6 +176,7 @@ async fn cut_makes_the_broker_send_the_will_at_once() {
     let t0 = Instant::now();
     assert_eq!(tap.faults().cut(), 1);
     let will = obs.wait_for(T, |s| s.text() == "no").await.unwrap();
+    println!("measured: will seen {:?} after the cut", t0.elapsed());
     assert!(
         t0.elapsed() < Duration::from_secs(2),
         "will after a cut must not wait for keepalive: {:?}",
@@ -213,6 +214,7 @@ async fn half_open_delays_the_will_until_the_keepalive_bound() {
         .await
         .unwrap();
     let waited = t0.elapsed();
+    println!("measured: will seen {waited:?} after half-open (keepalive 2 s)");
     // The spec bound is 1.5 x keepalive = 3 s; mosquitto 2.0.11 checks keepalives in whole-second
     // buckets and closes a silent keepalive-2 client after 4.5-6.0 s (measured natively, without
     // the tap). Not before 2.5 s proves the tap did not close anything; 7.5 s is the upper bound.
@@ -358,6 +360,10 @@ async fn settle_waits_until_everything_sent_reached_the_observer() {
         // rumqttc writes asynchronously: wait until the tap has read all 40 (not a delivery check).
         tap.wait_event(T, |e| matches!(&e.kind, TapEventKind::Packet { packet: Packet::Publish(p), .. } if p.payload == format!("{round}-39").as_bytes())).await.unwrap();
         let settled = settle(&tap, &obs, T).await.unwrap();
+        println!(
+            "measured: settle after 40 publishes took {:?}",
+            settled.elapsed
+        );
         assert_eq!(settled.sentinels.len(), 1);
         // No waiting here: the barrier already guaranteed delivery.
         let got = obs.seen_on("s/#").len();
@@ -379,7 +385,9 @@ async fn settle_waits_until_everything_sent_reached_the_observer() {
 async fn mqtt5_traffic_passes_the_tap_and_retain_as_published_is_visible() {
     use ovms_hil_net::observer::{Observer, ObserverOptions};
     let b = mosquitto(BrokerOptions::default()).await;
-    let tap = Tap::start(&b.endpoint(), TapOptions::default()).await.unwrap();
+    let tap = Tap::start(&b.endpoint(), TapOptions::default())
+        .await
+        .unwrap();
     let v5 = Observer::connect(ObserverOptions {
         retain_as_published: true,
         ..ObserverOptions::new(ClientOptions::new(b.endpoint(), id("o5")).v5(), &["v5/#"])
@@ -387,8 +395,13 @@ async fn mqtt5_traffic_passes_the_tap_and_retain_as_published_is_visible() {
     .await
     .unwrap();
     let v4 = observer(b.endpoint(), &["v5/#"]).await;
-    let module = AppClient::connect(ClientOptions::new(tap.endpoint(), id("m5")).v5()).await.unwrap();
-    module.publish_confirmed("v5/r", "x", 1, true, T).await.unwrap();
+    let module = AppClient::connect(ClientOptions::new(tap.endpoint(), id("m5")).v5())
+        .await
+        .unwrap();
+    module
+        .publish_confirmed("v5/r", "x", 1, true, T)
+        .await
+        .unwrap();
     settle(&tap, &v5, T).await.unwrap();
     settle(&tap, &v4, T).await.unwrap();
     // Live delivery: only the retain-as-published (v5) subscriber sees the sender's retain flag.
@@ -397,6 +410,12 @@ async fn mqtt5_traffic_passes_the_tap_and_retain_as_published_is_visible() {
     let (_, c) = tap.connects().pop().unwrap();
     assert_eq!(c.version, Version::V5);
     let (_, p) = tap.publishes(Direction::ToBroker).pop().unwrap();
-    assert_eq!((p.qos, p.retain, p.dup, p.topic.as_str()), (1, true, false, "v5/r"));
-    assert!(!tap.history().iter().any(|e| matches!(e.kind, TapEventKind::Malformed { .. })));
+    assert_eq!(
+        (p.qos, p.retain, p.dup, p.topic.as_str()),
+        (1, true, false, "v5/r")
+    );
+    assert!(!tap
+        .history()
+        .iter()
+        .any(|e| matches!(e.kind, TapEventKind::Malformed { .. })));
 }

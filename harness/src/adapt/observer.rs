@@ -1,15 +1,14 @@
 //! Observers: MQTT clients (ovms-hil-net) that record what subscribers see through the broker.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use ovms_hil_net::observer::{Observer, ObserverOptions};
 use ovms_hil_net::client::ClientOptions;
-use ovms_hil_net::Endpoint;
+use ovms_hil_net::capture::CaptureWriter;
+use ovms_hil_net::{Endpoint, TimeSource};
 
 pub use ovms_hil_net::observer::Seen;
 
-use super::tap::SentPublish;
 
 /// One observer subscribed to some filters.
 #[derive(Debug)]
@@ -20,12 +19,32 @@ pub struct Watcher {
 impl Watcher {
     /// Connect as `client_id` and subscribe to `filters`; returns after the SUBACK.
     pub async fn start(endpoint: &Endpoint, client_id: &str, filters: &[String]) -> Result<Watcher, String> {
+        Watcher::start_with(endpoint, client_id, filters, None, TimeSource::new()).await
+    }
+
+    /// Like [`Watcher::start`], also writing what it sees to `capture`, stamped with `time`.
+    pub async fn start_with(
+        endpoint: &Endpoint,
+        client_id: &str,
+        filters: &[String],
+        capture: Option<CaptureWriter>,
+        time: TimeSource,
+    ) -> Result<Watcher, String> {
         let f: Vec<&str> = filters.iter().map(String::as_str).collect();
-        let opts = ObserverOptions::new(ClientOptions::new(endpoint.clone(), client_id), &f);
+        let mut opts = ObserverOptions::new(ClientOptions::new(endpoint.clone(), client_id), &f)
+            .with_time(time);
+        if let Some(c) = capture {
+            opts = opts.with_capture(c);
+        }
         let inner = Observer::connect(opts)
             .await
             .map_err(|e| format!("observer {client_id}: {e}"))?;
         Ok(Watcher { inner })
+    }
+
+    /// The net observer (for the barrier).
+    pub fn inner(&self) -> &Observer {
+        &self.inner
     }
 
     /// Everything seen so far.
@@ -38,41 +57,8 @@ impl Watcher {
         self.inner.wait_for(timeout, pred).await.ok()
     }
 
-    /// Wait until every publish in `wanted` (topic and payload, counted) has been seen; the error
-    /// is how many are still missing at the timeout.
-    pub async fn wait_all(&self, wanted: &[SentPublish], timeout: Duration) -> Result<(), usize> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut events = self.inner.events();
-        loop {
-            let missing = missing(wanted, &self.inner.seen());
-            if missing == 0 {
-                return Ok(());
-            }
-            match tokio::time::timeout_at(deadline, events.recv()).await {
-                Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
-                Ok(Err(_)) | Err(_) => return Err(missing),
-            }
-        }
-    }
-
     /// Disconnect.
     pub async fn stop(self) {
         self.inner.close().await;
     }
-}
-
-/// How many of `wanted` (as a multiset of topic and payload) are not in `seen`.
-pub fn missing(wanted: &[SentPublish], seen: &[Seen]) -> usize {
-    let mut have: HashMap<(&str, &[u8]), usize> = HashMap::new();
-    for s in seen {
-        *have.entry((s.topic.as_str(), s.payload.as_slice())).or_default() += 1;
-    }
-    let mut missing = 0;
-    for w in wanted {
-        match have.get_mut(&(w.topic.as_str(), w.payload.as_slice())) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => missing += 1,
-        }
-    }
-    missing
 }

@@ -1,15 +1,15 @@
 //! The per-scenario wire tap (ovms-hil-net): a TCP proxy between module and broker, the exact
-//! record of every CONNECT and PUBLISH the module sent.
+//! record of every CONNECT and PUBLISH the module sent, and the barrier built on it.
 
-use std::path::Path;
 use std::time::Duration;
 
-use ovms_hil_net::Endpoint;
+use ovms_hil_net::capture::CaptureWriter;
+use ovms_hil_net::tap::{Direction, Tap, TapOptions};
+use ovms_hil_net::{Endpoint, TimeSource};
 
 pub use ovms_hil_net::topic::topic_matches;
 
 use super::observer::Watcher;
-use crate::world::Sent;
 
 /// A PUBLISH the module sent, as the tap decoded it.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,8 +26,6 @@ pub struct SentPublish {
     pub dup: bool,
     /// Tap connection number (1 = the module's first connection).
     pub conn: u64,
-    /// Wall-clock Unix seconds at the tap.
-    pub wall: f64,
 }
 
 /// The will of a CONNECT.
@@ -61,49 +59,81 @@ pub struct SentConnect {
 /// The tap of one scenario.
 #[derive(Debug)]
 pub struct ModuleTap {
-    _private: (),
+    inner: Tap,
 }
 
 impl ModuleTap {
-    /// Start a tap forwarding to `upstream`.
-    pub async fn start(_upstream: &Endpoint) -> Result<ModuleTap, String> {
-        Err("the wire tap (ovms-hil-net) is not available yet".into())
+    /// Start a tap forwarding to `upstream`, writing to `capture` and stamping records with `time`.
+    pub async fn start(
+        upstream: &Endpoint,
+        capture: Option<CaptureWriter>,
+        time: TimeSource,
+    ) -> Result<ModuleTap, String> {
+        let opts = TapOptions {
+            capture,
+            time,
+            ..TapOptions::default()
+        };
+        let inner = Tap::start(upstream, opts)
+            .await
+            .map_err(|e| format!("tap: {e}"))?;
+        Ok(ModuleTap { inner })
     }
 
     /// `mqtt://127.0.0.1:<port>` for the module.
     pub fn url(&self) -> String {
-        String::new()
+        let e = self.inner.endpoint();
+        format!("mqtt://{}:{}", e.host, e.port)
     }
 
-    /// Every PUBLISH the module sent, in order.
+    /// Every PUBLISH the module sent, in order (barrier sentinels excluded).
     pub fn publishes(&self) -> Vec<SentPublish> {
-        Vec::new()
+        self.inner
+            .publishes(Direction::ToBroker)
+            .into_iter()
+            .map(|(conn, p)| SentPublish {
+                topic: p.topic,
+                payload: p.payload,
+                qos: p.qos,
+                retain: p.retain,
+                dup: p.dup,
+                conn,
+            })
+            .collect()
     }
 
     /// Every CONNECT the module sent, in order.
     pub fn connects(&self) -> Vec<SentConnect> {
-        Vec::new()
+        self.inner
+            .connects()
+            .into_iter()
+            .map(|(_, c)| SentConnect {
+                client_id: c.client_id,
+                clean_session: c.clean_session,
+                keep_alive: c.keep_alive,
+                username: c.username,
+                will: c.will.map(|w| SentWill {
+                    topic: w.topic,
+                    payload: w.payload,
+                    qos: w.qos,
+                    retain: w.retain,
+                }),
+            })
+            .collect()
     }
 
-    /// Wait until at least `n` module PUBLISHes passed the tap; the error is the count reached.
-    pub async fn wait_publishes(&self, n: usize, _timeout: Duration) -> Result<(), usize> {
-        if n == 0 {
-            Ok(())
-        } else {
-            Err(0)
-        }
+    /// The barrier: every byte the module had written has passed the tap, and every resulting
+    /// delivery reached `observer` (sentinel round trip through the broker; see
+    /// `ovms_hil_net::barrier`).
+    pub async fn settle(&self, observer: &Watcher, timeout: Duration) -> Result<(), String> {
+        ovms_hil_net::barrier::settle(&self.inner, observer.inner(), timeout)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
-    /// Stop the tap.
-    pub async fn stop(self) {}
-}
-
-/// Write a scenario's capture file: tap records and observer records, JSON lines.
-pub fn write_capture(
-    _path: &Path,
-    _tap: Option<&ModuleTap>,
-    _observer: Option<&Watcher>,
-    _sent: &[Sent],
-) -> Result<(), String> {
-    Ok(())
+    /// Stop the tap (closes its connections).
+    pub async fn stop(self) {
+        self.inner.shutdown().await;
+    }
 }

@@ -51,6 +51,7 @@ impl Emulated {
             topic_prefix: None,
             keepalive_secs: setup.keepalive_secs,
             params: setup.params.clone(),
+            ..ModuleConfig::default()
         };
         let mut cfg = EmuConfig::new(url, setup.profile, module);
         cfg.clock = ClockMode::Virtual;

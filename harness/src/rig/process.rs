@@ -54,11 +54,6 @@ impl EmuProcess {
     pub async fn start(spec: &EmulatorSpec, rig_dir: &Path, setup: ModuleSetup) -> Result<EmuProcess, String> {
         let binary = find_binary(spec, rig_dir);
         let port = free_port()?;
-        let profile_file = tempfile::Builder::new()
-            .prefix("ovms-hil-profile-")
-            .suffix(".yaml")
-            .tempfile()
-            .map_err(|e| e.to_string())?;
         let mut cmd = Command::new(&binary);
         cmd.arg("--broker")
             .arg(&setup.broker_url)
@@ -67,7 +62,7 @@ impl EmuProcess {
             .arg("--control")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--profile")
-            .arg(profile_arg(&setup, profile_file.path())?)
+            .arg(profile_arg(&setup)?)
             .arg("--vehicle-id")
             .arg(&setup.vehicle_id)
             .arg("--user")
@@ -86,8 +81,6 @@ impl EmuProcess {
         let child = cmd
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        // The profile file must outlive the child's start-up read.
-        let _keep = profile_file.keep().map_err(|e| e.to_string())?;
         let deadline = tokio::time::Instant::now() + StdDuration::from_secs(10);
         let stream = loop {
             match TcpStream::connect(("127.0.0.1", port)).await {
@@ -213,8 +206,8 @@ impl EmuProcess {
     }
 }
 
-/// The `--profile` argument: a shipped profile by name, else the profile's YAML written to `tmp`.
-fn profile_arg(setup: &ModuleSetup, tmp: &Path) -> Result<String, String> {
+/// The `--profile` argument: a shipped profile by name, else the file it was loaded from.
+fn profile_arg(setup: &ModuleSetup) -> Result<String, String> {
     let name = setup.profile.name();
     if ovms_firmware::profile::Profile::builtin_source(name).is_some()
         && setup.profile.origin().starts_with("<builtin")
@@ -226,8 +219,7 @@ fn profile_arg(setup: &ModuleSetup, tmp: &Path) -> Result<String, String> {
         return Ok(origin.to_string());
     }
     Err(format!(
-        "profile {name} ({origin}) is neither shipped nor a file; cannot hand it to ovms-emu ({})",
-        tmp.display()
+        "profile {name} ({origin}) is neither shipped nor a file; cannot hand it to ovms-emu"
     ))
 }
 

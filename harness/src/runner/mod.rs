@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
 use cucumber::writer::Ext as _;
-use cucumber::{writer, Cucumber, WriterExt as _};
+use cucumber::{cli, gherkin, writer, Cucumber};
 use futures::FutureExt as _;
 use ovms_firmware::profile::Profile;
 
@@ -180,16 +180,20 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
         .before(|feature, rule, scenario, world: &mut HilWorld| {
             world.begin(feature, rule, scenario).boxed_local()
         })
-        .after(|_f, _r, scenario, _ev, world: Option<&mut HilWorld>| {
+        .after(|_f, _r, _scenario, _ev, world: Option<&mut HilWorld>| {
             async move {
                 if let Some(w) = world {
-                    w.finish(&scenario.name).await;
+                    w.finish().await;
                 }
             }
             .boxed_local()
         });
     let expanded = expand::expand(&parsed, &profile_names);
-    Cucumber::custom(expand::ExpandedParser, runner, writer)
+    Cucumber::<HilWorld, _, Vec<gherkin::Feature>, _, _, cli::Empty>::custom(
+        expand::ExpandedParser,
+        runner,
+        writer,
+    )
         .with_default_cli()
         .filter_run(expanded, move |feature, rule, scenario| {
             let Some(op) = &tag_filter else {

@@ -108,7 +108,7 @@ pub fn occupied_bits(start: u32, len: u32, order: ByteOrder) -> Vec<u32> {
             let mut pos = start;
             for _ in 0..len {
                 bits.push(pos);
-                if pos % 8 == 0 {
+                if pos.is_multiple_of(8) {
                     pos += 15;
                 } else {
                     pos -= 1;

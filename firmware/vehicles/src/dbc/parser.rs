@@ -280,7 +280,10 @@ impl<'a> Parser<'a> {
             };
         }
         self.expect_punct(':')?;
-        let (start, _) = self.uint("start bit")?;
+        let (start, start_pos) = self.uint("start bit")?;
+        if start >= 512 {
+            return self.err(start_pos, format!("start bit {start} is beyond 64 bytes"));
+        }
         self.expect_punct('|')?;
         let (len, len_pos) = self.uint("signal length")?;
         if len == 0 || len > 64 {
@@ -304,9 +307,6 @@ impl<'a> Parser<'a> {
                 )
             }
         };
-        if order == ByteOrder::BigEndian && start >= 512 {
-            return self.err(order_pos, format!("start bit {start} is beyond 64 bytes"));
-        }
         self.expect_punct('(')?;
         let scale = self.float("factor")?;
         self.expect_punct(',')?;
@@ -431,6 +431,11 @@ fn check_layout(p: &mut Parser<'_>, msg: &Message) -> PResult<()> {
     Ok(())
 }
 
+/// A `SIG_VALTYPE_` applied after all messages are read: (id, extended, signal, type, position).
+type PendingValType = (u32, bool, String, u64, Pos);
+/// A `VAL_` applied after all messages are read: (id, extended, signal, pairs, position).
+type PendingVal = (u32, bool, String, Vec<(i64, String)>, Pos);
+
 /// Parses DBC `text`; `file` names the source in errors and warnings.
 pub fn parse(text: &str, file: &Path, opts: LoadOptions) -> Result<ParsedDbc, DbcError> {
     let toks = tokenize(text).map_err(|e| DbcError::At {
@@ -462,8 +467,8 @@ pub fn parse(text: &str, file: &Path, opts: LoadOptions) -> Result<ParsedDbc, Db
     let mut seen_bs = false;
     let mut seen_bu = false;
     let mut ignored_ids: HashSet<(u32, bool)> = HashSet::new();
-    let mut valtypes: Vec<(u32, bool, String, u64, Pos)> = Vec::new();
-    let mut vals: Vec<(u32, bool, String, Vec<(i64, String)>, Pos)> = Vec::new();
+    let mut valtypes: Vec<PendingValType> = Vec::new();
+    let mut vals: Vec<PendingVal> = Vec::new();
 
     while let Some(t) = p.peek() {
         let kw = match &t.kind {

@@ -218,3 +218,57 @@ fn all_shipped_dbcs_load_leniently_and_strictness_matches_the_manifest() {
     let pcan = Dbc::load(&dir.join("kona-ev_pcan.dbc"), LoadOptions { lenient: true }).unwrap();
     assert_eq!(pcan.messages().len(), 107);
 }
+
+/// xorshift64* for reproducible mutations.
+fn next(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+#[test]
+fn mutated_dbc_text_never_panics_and_errors_are_located() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../scenarios/dbc/nissan-leaf_EV-can_ZE1.dbc");
+    let original = std::fs::read(path).unwrap();
+    let junk: &[u8] = b" \n:|@+-()[],;\"0123456789.eEmMSG_BO_VAL_x\xff";
+    let mut st = 0x1234_5678_9ABC_DEF0u64;
+    let mut errors = 0;
+    for _ in 0..300 {
+        let mut bytes = original.clone();
+        for _ in 0..(1 + next(&mut st) % 6) {
+            let at = (next(&mut st) % bytes.len() as u64) as usize;
+            match next(&mut st) % 3 {
+                0 => bytes[at] = junk[(next(&mut st) % junk.len() as u64) as usize],
+                1 => {
+                    bytes.remove(at);
+                }
+                _ => bytes.insert(at, junk[(next(&mut st) % junk.len() as u64) as usize]),
+            }
+        }
+        let text: String = bytes.iter().map(|&b| b as char).collect();
+        for lenient in [false, true] {
+            match Dbc::parse_str(&text, "m.dbc", LoadOptions { lenient }) {
+                Ok(db) => {
+                    // Whatever loaded must decode any frame without panicking.
+                    let mut out = Vec::new();
+                    for m in db.messages() {
+                        out.clear();
+                        db.decode(m.id, m.extended, &[0xA5; 8], &mut out);
+                        db.decode(m.id, m.extended, &[0x5A; 3], &mut out);
+                    }
+                }
+                Err(DbcError::At { pos, .. }) => {
+                    assert!(pos.line >= 1 && pos.col >= 1);
+                    errors += 1;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    assert!(
+        errors > 100,
+        "mutations should hit syntax errors ({errors})"
+    );
+}

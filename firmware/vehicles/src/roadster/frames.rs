@@ -60,11 +60,7 @@ impl TeslaRoadster {
                 set(out, "v.b.range.est", Float(range_km(u16le(d, 6))));
             }
             // 0x81 (car clock): a time source for the module clock, no metric (not modelled here).
-            0x82 => {
-                if self.aux12v {
-                    set(out, "v.e.temp", Float(d[1] as i8 as f32));
-                }
-            }
+            0x82 if self.aux12v => set(out, "v.e.temp", Float(d[1] as i8 as f32)),
             0x83 => set(out, "v.p.latitude", Float(position(d))),
             0x84 => set(out, "v.p.longitude", Float(position(d))),
             0x85 => {
@@ -75,17 +71,15 @@ impl TeslaRoadster {
                 let alt = if d[5] & 0xF0 != 0 { 0 } else { u16le(d, 4) };
                 set(out, "v.p.altitude", Float(alt as f32));
             }
-            0x87 => {
-                if self.generation == 2 {
-                    let gear = match d[1] & 0xE0 {
-                        0x20 | 0x60 => Some(0),
-                        0x40 => Some(-1),
-                        0x80 => Some(1),
-                        _ => None,
-                    };
-                    if let Some(g) = gear {
-                        set(out, "v.e.gear", Int(g));
-                    }
+            0x87 if self.generation == 2 => {
+                let gear = match d[1] & 0xE0 {
+                    0x20 | 0x60 => Some(0),
+                    0x40 => Some(-1),
+                    0x80 => Some(1),
+                    _ => None,
+                };
+                if let Some(g) = gear {
+                    set(out, "v.e.gear", Int(g));
                 }
             }
             0x88 => {
@@ -103,13 +97,11 @@ impl TeslaRoadster {
             0x95 => self.charger_state(now, d, out),
             0x96 => self.status_bits(now, d, out),
             0x9E => self.cac(d, out),
-            0xA3 => {
-                if self.aux12v {
-                    set(out, "v.i.temp", Float(d[1] as f32));
-                    set(out, "v.c.temp", Float(d[1] as f32));
-                    set(out, "v.m.temp", Float(d[2] as f32));
-                    set(out, "v.b.temp", Float(d[6] as f32));
-                }
+            0xA3 if self.aux12v => {
+                set(out, "v.i.temp", Float(d[1] as f32));
+                set(out, "v.c.temp", Float(d[1] as f32));
+                set(out, "v.m.temp", Float(d[2] as f32));
+                set(out, "v.b.temp", Float(d[6] as f32));
             }
             0xA4 => {
                 self.vin[0..7].copy_from_slice(&d[1..8]);

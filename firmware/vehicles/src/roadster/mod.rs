@@ -124,11 +124,8 @@ impl Vehicle for TeslaRoadster {
         d[..n].copy_from_slice(&frame.data[..n]);
         match frame.id {
             0x100 => self.vms_to_vds(now, &d, out),
-            0x102 => {
-                if d[0] == 0x0E {
-                    set(out, "v.e.locked", MetricValue::Bool(d[1] == 0x04));
-                }
-            }
+            // 0x102 from the VDS: only the lock result (d0 = 0x0E) is decoded.
+            0x102 if d[0] == 0x0E => set(out, "v.e.locked", MetricValue::Bool(d[1] == 0x04)),
             0x344 => self.tpms(&d, out),
             0x400 => self.frame_400(&d, out),
             0x402 => frames::odometer(&d, out),
@@ -142,7 +139,7 @@ impl Vehicle for TeslaRoadster {
             self.request_cac(out);
         }
         // Ticker60: every 60 s of module time while charging.
-        if self.charging == Some(true) && now.as_secs() % 60 == 0 {
+        if self.charging == Some(true) && now.as_secs().is_multiple_of(60) {
             self.predict_charge_time(out);
         }
     }

@@ -73,27 +73,43 @@ pub async fn start_broker(
                     format!("auto: mosquitto binary found at {}", bin.display()),
                 ));
             }
-            let no_bin = "no mosquitto binary (PATH, /usr/sbin, $OVMS_HIL_MOSQUITTO)";
             #[cfg(feature = "containers")]
-            let docker_reason = match super::container::docker_available().await {
-                Ok(()) if super::container::image_exists().await => {
-                    return start_container(
-                        &opts,
-                        format!("auto: {no_bin}; Docker answers and the image exists"),
-                    )
-                    .await;
-                }
-                Ok(()) => format!(
-                    "Docker answers but image {}:{} is missing (build it with ci/mosquitto-image/stage.sh --build)",
-                    super::container::IMAGE_NAME,
-                    super::container::IMAGE_TAG
-                ),
-                Err(e) => e.to_string(),
+            let docker = match super::container::docker_available().await {
+                Ok(()) => Ok(super::container::image_exists().await),
+                Err(e) => Err(e.to_string()),
             };
             #[cfg(not(feature = "containers"))]
-            let docker_reason = "container support not compiled in".to_string();
-            start_embedded(&opts, format!("auto: {no_bin}; {docker_reason}")).await
+            let docker = Err("container support not compiled in".to_string());
+            match decide_without_binary(docker) {
+                AutoPick::Container(why) => start_container(&opts, why).await,
+                AutoPick::Embedded(why) => start_embedded(&opts, why).await,
+            }
         }
+    }
+}
+
+/// What `auto` picks when there is no mosquitto binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AutoPick {
+    /// The container, with the reason.
+    Container(String),
+    /// The embedded broker, with the reason.
+    Embedded(String),
+}
+
+/// Decides between container and embedded from the Docker probe: `Ok(image_exists)` when the
+/// daemon answers, `Err(one-line reason)` when it does not.
+pub fn decide_without_binary(docker: Result<bool, String>) -> AutoPick {
+    const NO_BIN: &str = "no mosquitto binary (PATH, /usr/sbin, $OVMS_HIL_MOSQUITTO)";
+    match docker {
+        Ok(true) => AutoPick::Container(format!(
+            "auto: {NO_BIN}; Docker answers and the image exists"
+        )),
+        Ok(false) => AutoPick::Embedded(format!(
+            "auto: {NO_BIN}; Docker answers but image ovms-hil-mosquitto:local is missing \
+             (build it with ci/mosquitto-image/stage.sh --build)"
+        )),
+        Err(reason) => AutoPick::Embedded(format!("auto: {NO_BIN}; {reason}")),
     }
 }
 
@@ -123,4 +139,42 @@ async fn start_embedded(opts: &BrokerOptions, why: String) -> Result<BrokerHandl
 #[cfg(not(feature = "embedded"))]
 async fn start_embedded(_: &BrokerOptions, _: String) -> Result<BrokerHandle, BrokerError> {
     Err(BrokerError::NotCompiled("embedded (feature `embedded`)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_without_a_binary_explains_its_pick() {
+        assert!(
+            matches!(decide_without_binary(Ok(true)), AutoPick::Container(w) if w.contains("image exists"))
+        );
+        assert!(
+            matches!(decide_without_binary(Ok(false)), AutoPick::Embedded(w) if w.contains("stage.sh --build"))
+        );
+        let AutoPick::Embedded(w) = decide_without_binary(Err(
+            "docker: no Docker socket at /var/run/docker.sock".into(),
+        )) else {
+            panic!("must fall back to embedded");
+        };
+        assert!(
+            w.starts_with("auto: no mosquitto binary")
+                && w.ends_with("no Docker socket at /var/run/docker.sock"),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn choices_parse() {
+        assert_eq!(
+            "container".parse::<BrokerChoice>().unwrap(),
+            BrokerChoice::Container
+        );
+        assert_eq!(
+            "mqtts://h:1?ca=/x".parse::<BrokerChoice>().unwrap(),
+            BrokerChoice::Url("mqtts://h:1?ca=/x".into())
+        );
+        assert!("mosquito".parse::<BrokerChoice>().is_err());
+    }
 }

@@ -1,5 +1,5 @@
 # ovms-hil-mosquitto:local — mosquitto from the host, in an image built FROM scratch.
-# No registry is needed (and none may be reachable): do not add a "# syntax=" line, BuildKit
+# No registry is needed (and none may be reachable): do not add a BuildKit syntax directive, BuildKit
 # would pull a frontend image for it. stage.sh fills rootfs/ with the binary, its ldd
 # libraries and minimal /etc/passwd and /etc/group entries.
 FROM scratch

@@ -140,11 +140,13 @@ impl ContainerBroker {
         let image = match super::mosquitto::find_binary() {
             Some(bin) => build_image(&bin).await?,
             None if image_exists().await => GenericImage::new(IMAGE_NAME, IMAGE_TAG),
-            None => return Err(BrokerError::NotFound {
-                what: format!(
+            None => {
+                return Err(BrokerError::NotFound {
+                    what: format!(
                     "image {IMAGE_NAME}:{IMAGE_TAG} and a host mosquitto binary to build it from"
                 ),
-            }),
+                })
+            }
         };
         let dir = tempfile::Builder::new()
             .prefix("ovms-hil-container-")

@@ -133,7 +133,12 @@ impl Tap {
                 _ = shutdown => {}
             }
         };
-        let task = tokio::spawn(server::run(listener, upstream.clone(), shared.clone(), stop));
+        let task = tokio::spawn(server::run(
+            listener,
+            upstream.clone(),
+            shared.clone(),
+            stop,
+        ));
         Ok(Tap {
             shared,
             addr,
@@ -247,11 +252,20 @@ impl Tap {
         pred: impl Fn(&TapEvent) -> bool,
     ) -> Result<TapEvent, TapError> {
         let mut rx = self.shared.changed.subscribe();
+        let mut from = 0;
         let fut = async {
             loop {
                 rx.borrow_and_update();
-                if let Some(e) = self.history().into_iter().find(|e| pred(e)) {
-                    return e;
+                {
+                    let history = self
+                        .shared
+                        .history
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner());
+                    if let Some(e) = history[from.min(history.len())..].iter().find(|e| pred(e)) {
+                        return e.clone();
+                    }
+                    from = history.len();
                 }
                 if rx.changed().await.is_err() {
                     std::future::pending::<()>().await;
