@@ -110,7 +110,7 @@ for p in "${order[@]}"; do
 done
 cp "$TEST_BIN" "$STAGE/tests/vm_socketcan"
 cp "$LOG" "$STAGE/data/"
-echo "vm_socketcan --test-threads=1" > "$STAGE/tests/run-list"
+echo "vm_socketcan --test-threads=1 --show-output" > "$STAGE/tests/run-list"
 for b in ${OVMS_HIL_VM_BINS:-}; do cp "$b" "$STAGE/tests/"; done
 if [ -n "${OVMS_HIL_VM_EXTRA:-}" ]; then printf "%s\n" "$OVMS_HIL_VM_EXTRA" >> "$STAGE/tests/run-list"; fi
 for t in ${OVMS_HIL_VM_TOOLS:-}; do

@@ -16,7 +16,8 @@
 //! second since boot, and purges clients on `ticker.60`. The core computes the next tick at which
 //! anything is due and reports only that through `poll_timeout`, so hours of virtual time take
 //! milliseconds. Ticks at which nothing is due are skipped (they would be no-ops). With a vehicle
-//! selected, every tick is due (the decoder's per-second `tick`).
+//! selected whose [`Vehicle::needs_tick`] is true (the default), every tick is due (the decoder's
+//! per-second `tick`).
 //!
 //! Internal events (`server.v3.connected`, `app.connected`, ...) are queued and dispatched after
 //! the operation that raised them, like the firmware's event task.

@@ -67,4 +67,11 @@ pub trait Vehicle: Send {
 
     /// Called once per second of module time (per-second derived metrics).
     fn tick(&mut self, _now: Instant, _out: &mut Vec<VehicleOutput>) {}
+
+    /// Whether [`Vehicle::tick`] does anything. While it returns `true` (the default) the module
+    /// wakes every second; a decoder without per-second work returns `false` so virtual time can
+    /// jump from event to event.
+    fn needs_tick(&self) -> bool {
+        true
+    }
 }

@@ -238,8 +238,15 @@ fn poll_timeout_is_none_when_nothing_can_happen() {
 fn ship_4_1_3_3_006_defaults_peer_10s_awake_60s_idle_600s() {
     let mut r = Rig::new("fw-3.3.006");
     churn(&mut r, 200, Some("client/app/active"));
-    let t: Vec<u64> = r.times_of("metric/v/b/soc").into_iter().filter(|t| *t > 20).collect();
-    assert!(gaps(&t).iter().all(|g| *g == 11), "connected 10 s (+1 for `>`): {t:?}");
+    let t: Vec<u64> = r
+        .times_of("metric/v/b/soc")
+        .into_iter()
+        .filter(|t| *t > 20)
+        .collect();
+    assert!(
+        gaps(&t).iter().all(|g| *g == 11),
+        "connected 10 s (+1 for `>`): {t:?}"
+    );
     let mut r = Rig::new("fw-3.3.006");
     r.set_metric("v.e.awake", MetricValue::Bool(true));
     churn(&mut r, 300, None);

@@ -70,6 +70,8 @@ pub struct HilWorld {
     pub connected_at: Option<Instant>,
     /// Scenario name (for the capture file).
     pub scenario: String,
+    /// Vehicle the module runs (name or YAML path), set before it starts.
+    pub vehicle: Option<String>,
     /// Module time shared with the tap and observer records.
     time: TimeSource,
 }
@@ -117,6 +119,7 @@ impl cucumber::World for HilWorld {
             elapsed: Duration::ZERO,
             connected_at: None,
             scenario: String::new(),
+            vehicle: None,
             time: TimeSource::new(),
         })
     }
@@ -248,7 +251,13 @@ impl HilWorld {
             initial_metrics: self.initial_metrics.clone(),
             barrier_timeout: settle_timeout(&self.ctx),
         };
-        let module = ModuleRig::start(&self.ctx.rig, &self.ctx.rig_dir, setup).await?;
+        let module = ModuleRig::start(
+            &self.ctx.rig,
+            &self.ctx.rig_dir,
+            setup,
+            self.vehicle.as_deref(),
+        )
+        .await?;
         self.tap = Some(tap);
         self.observer = Some(observer);
         self.module = Some(module);
@@ -258,9 +267,18 @@ impl HilWorld {
     /// Advance module time one second at a time until the module has published its connected
     /// flag (`yes` on the profile's connected topic), at most `max_wait`.
     pub async fn wait_connected(&mut self, max_wait: Duration) -> Result<(), String> {
+        self.wait_connected_after(0, max_wait).await
+    }
+
+    /// Like [`HilWorld::wait_connected`], skipping the first `start_count` `yes` publishes (those
+    /// of earlier connections).
+    pub async fn wait_connected_after(
+        &mut self,
+        start_count: usize,
+        max_wait: Duration,
+    ) -> Result<(), String> {
         let topic = self.topic(MessageKind::Connected, &TopicVars::default());
         let is_yes = |p: &SentPublish| p.topic == topic && p.payload == b"yes";
-        let start_count = self.sent().iter().filter(|s| is_yes(&s.publish)).count();
         let mut waited = Duration::ZERO;
         loop {
             self.settle().await?;
@@ -281,6 +299,25 @@ impl HilWorld {
             self.step(Duration::from_secs(1)).await?;
             waited = waited + Duration::from_secs(1);
         }
+    }
+
+    /// Replay a CAN log into the module; the barrier runs whenever the module published.
+    pub async fn replay_log(&mut self, path: &std::path::Path, pace: crate::replay::Pace) -> Result<crate::replay::FeedStats, String> {
+        let mut feeder = crate::replay::LogFeeder::open(path, pace)?;
+        let start = self.now().await?;
+        let mut last_sent = self.module()?.sent_count();
+        while let Some(t) = feeder.step(self.module()?).await? {
+            self.time.set_millis(t.as_millis());
+            let sent = self.module()?.sent_count();
+            if sent != last_sent || sent.is_none() {
+                last_sent = sent;
+                self.settle().await?;
+            }
+        }
+        let end = self.now().await?;
+        self.elapsed = self.elapsed + end.saturating_since(start);
+        self.settle().await?;
+        Ok(feeder.stats)
     }
 
     /// The module, or an error saying a step needs it running.
@@ -370,7 +407,19 @@ impl HilWorld {
         let (Some(tap), Some(obs)) = (&self.tap, &self.observer) else {
             return Ok(());
         };
-        tap.settle(obs, settle_timeout(&self.ctx)).await
+        let timeout = settle_timeout(&self.ctx);
+        // 1. Every PUBLISH the edge reported as handed to its socket has reached the tap.
+        if let Some(expected) = self.module.as_ref().and_then(ModuleRig::sent_count) {
+            tap.wait_publishes(expected, timeout).await.map_err(|got| {
+                format!(
+                    "barrier: the module reported {expected} PUBLISH(es) handed to its socket, \
+                     but only {got} reached the tap within {} ms",
+                    timeout.as_millis()
+                )
+            })?;
+        }
+        // 2. Everything that passed the tap was delivered to the observer (sentinel round trip).
+        tap.settle(obs, timeout).await
     }
 
     /// What the module sent (tap), each with its module time (from the rig, matched in order).

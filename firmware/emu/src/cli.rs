@@ -95,15 +95,16 @@ struct Args {
     #[arg(long, value_enum, default_value_t = ClockArg::Wall)]
     clock: ClockArg,
 
-    /// Listen for the line-based control channel on HOST:PORT (PORT 0 = any free port; the bound
-    /// address is logged). Commands: advance SECS, now, set METRIC VALUE, event NAME,
+    /// Listen for the line-based control channel on HOST:PORT (PORT 0 = any free port; stderr gets
+    /// `control channel listening on ADDR`). Commands: advance SECS, now, set METRIC VALUE, event NAME,
     /// notify KIND SUBTYPE TEXT, frame BUS ID HEXDATA, metrics [FILTER], status, network-cut,
     /// power-cut, help. Each is answered with `ok ...` or `error ...`.
     #[arg(long, value_name = "HOST:PORT")]
     control: Option<SocketAddr>,
 
     /// Listen as the firmware's CAN log "simulate" TCP server on HOST:PORT: clients send CRTD
-    /// text and each frame line is fed to the vehicle decoder.
+    /// text and each frame line is fed to the vehicle decoder (stderr gets
+    /// `CAN simulate server listening on ADDR`; PORT 0 = any free port).
     #[arg(long, value_name = "HOST:PORT")]
     can_simulate: Option<SocketAddr>,
 

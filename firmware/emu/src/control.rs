@@ -9,9 +9,9 @@
 //! |---|---|---|
 //! | `advance SECS` | virtual clock: move time by SECS (decimals allowed), see [`crate::EmuHandle::advance`] | `ok NOW` (seconds, 3 decimals) |
 //! | `now` | | `ok NOW` |
-//! | `set METRIC VALUE` | set a metric from text (VALUE is the rest of the line, may be empty) | `ok` |
+//! | `set METRIC VALUE` | set a metric from text (VALUE is the rest of the line, may be empty; `\n`, `\r`, `\\` escapes) | `ok` |
 //! | `event NAME` | raise a system event | `ok` |
-//! | `notify KIND SUBTYPE TEXT` | raise a notification (KIND info, error, alert or data) | `ok` |
+//! | `notify KIND SUBTYPE TEXT` | raise a notification (KIND info, error, alert or data; TEXT escaped like VALUE) | `ok` |
 //! | `frame BUS ID HEXDATA` | feed a CAN frame: BUS 1-based (CAN1 = 1), ID hex (29-bit when longer than 3 digits or above 7FF), HEXDATA contiguous hex bytes or `-` for none | `ok` |
 //! | `metrics [FILTER]` | defined metrics; FILTER is `*`, `prefix*`, `*suffix` or a substring | `ok N` + N lines |
 //! | `status` | | `ok connected=yes|no now=NOW` |
@@ -130,7 +130,7 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
             }
             Ok(ControlCommand::Set {
                 name: name.into(),
-                value: value.into(),
+                value: unescape(value),
             })
         }
         "event" => {
@@ -150,7 +150,7 @@ pub fn parse_command(line: &str) -> Result<ControlCommand, String> {
             Ok(ControlCommand::Notify {
                 kind: kind.into(),
                 subtype: subtype.into(),
-                text: text.into(),
+                text: unescape(text),
             })
         }
         "frame" => parse_frame(&args),
@@ -223,10 +223,30 @@ pub fn secs(t: Instant) -> String {
     format!("{}.{:03}", t.as_millis() / 1000, t.as_millis() % 1000)
 }
 
-fn escape(v: &str) -> String {
+/// Escape a value for one protocol line: `\` → `\\`, newline → `\n`, CR → `\r`.
+pub fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('\n', "\\n")
         .replace('\r', "\\r")
+}
+
+/// Undo [`escape`] (an unknown escape keeps the escaped character; a trailing `\` stays).
+pub fn unescape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut it = v.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// Carry out one command; returns the full reply text (one or more lines, each ending in `\n`).
@@ -487,6 +507,17 @@ mod tests {
         assert!(filter_matches("*soc", "v.b.soc"));
         assert!(filter_matches("peers", "s.v3.peers"));
         assert_eq!(escape("a\nb\\c"), "a\\nb\\\\c");
+        for v in ["", "plain", "two\nlines\r\n", "back\\slash\\n", "\\"] {
+            assert_eq!(unescape(&escape(v)), v);
+        }
+        assert_eq!(
+            parse_command("notify info x line1\\nline2").unwrap(),
+            ControlCommand::Notify {
+                kind: "info".into(),
+                subtype: "x".into(),
+                text: "line1\nline2".into()
+            }
+        );
         assert_eq!(secs(Instant::from_millis(61_005)), "61.005");
     }
 }

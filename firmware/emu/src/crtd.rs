@@ -56,7 +56,7 @@ pub fn parse_line(line: &str) -> Result<CrtdRecord, CrtdError> {
     tokens.next(); // the timestamp
     let Some((col, rec)) = tokens.next() else {
         return Err(CrtdError {
-            column: line.len() + 1,
+            column: line.chars().count() + 1,
             expected: "a record type after the timestamp",
             found: "end of line".into(),
         });

@@ -5,26 +5,25 @@
 //! the module's next timer. After every input it drains [`Module::poll_action`] in order and turns
 //! each action into a rumqttc request.
 //!
-//! The connection task owns one rumqttc `EventLoop` and only polls it, forwarding each event; it
-//! stops at the first error so rumqttc never reconnects by itself (the core decides when). Dropping
-//! the connection aborts that task, which closes the socket **without** DISCONNECT.
+//! The connection itself is a [`crate::conn::Conn`]; dropping it closes the socket without
+//! DISCONNECT.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use ovms_firmware::clock::{Clock as _, SystemClock, VirtualClock};
-use ovms_firmware::io::{Action, ConnectOptions, Input, QoS};
+use ovms_firmware::io::{Action, ConnectOptions, Input};
 use ovms_firmware::metrics::MetricValue;
 use ovms_firmware::module::Module;
 use ovms_firmware::time::{Duration, Instant};
-use rumqttc::{AsyncClient, ConnectionError, Event, Incoming, Outgoing};
+use rumqttc::{ConnectionError, Event, Incoming, Outgoing};
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tokio::task::JoinHandle;
 use tracing::{debug, error, info, warn};
 
 use crate::broker::BrokerUrl;
 use crate::config::{ClockMode, EmuConfig, RetryPolicy};
+use crate::conn::{recv_conn, Conn, ConnEvent, Queued};
 use crate::event::EmuEvent;
 use crate::handle::EmuError;
 use crate::mqtt;
@@ -41,39 +40,6 @@ pub(crate) enum Command {
     NetworkCut(oneshot::Sender<Result<(), EmuError>>),
     PowerCut(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
-}
-
-/// What the connection task forwards.
-type ConnEvent = Result<Event, ConnectionError>;
-
-/// A packet handed to rumqttc and not yet written to the socket.
-enum Queued {
-    Publish {
-        topic: String,
-        payload: Vec<u8>,
-        qos: QoS,
-        retain: bool,
-    },
-    Subscribe(Vec<(String, QoS)>),
-    Disconnect,
-}
-
-/// One broker connection (connecting or connected).
-struct Conn {
-    client: AsyncClient,
-    rx: mpsc::UnboundedReceiver<ConnEvent>,
-    task: JoinHandle<()>,
-    connected: bool,
-    /// Packets handed to rumqttc, in order; popped on each matching `Outgoing` event (rumqttc
-    /// reports those after writing and flushing the packet).
-    queue: VecDeque<Queued>,
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        // Drops the EventLoop and its socket: no DISCONNECT is sent.
-        self.task.abort();
-    }
 }
 
 /// Module time source: the firmware crate's clocks.
@@ -208,6 +174,7 @@ impl Driver {
                 _ = sleep_until_opt(retry_at) => {
                     if let Some(r) = self.edge_retry.take() {
                         self.connect(r.opts);
+                        self.pump().await;
                     }
                 }
             }
@@ -509,30 +476,7 @@ impl Driver {
             at,
             client_id: opts.client_id.clone(),
         });
-        let (client, mut eventloop) = AsyncClient::new(options, 1024);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            loop {
-                match eventloop.poll().await {
-                    Ok(ev) => {
-                        if tx.send(Ok(ev)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        break;
-                    }
-                }
-            }
-        });
-        self.conn = Some(Conn {
-            client,
-            rx,
-            task,
-            connected: false,
-            queue: VecDeque::new(),
-        });
+        self.conn = Some(Conn::open(options));
         self.last_opts = Some(opts);
     }
 
@@ -683,20 +627,6 @@ fn human(d: StdDuration) -> String {
         format!("{:.1} s", d.as_secs_f64())
     } else {
         format!("{ms} ms")
-    }
-}
-
-/// The next event of the connection, or never when there is none.
-async fn recv_conn(conn: &mut Option<Conn>) -> ConnEvent {
-    match conn {
-        Some(c) => match c.rx.recv().await {
-            Some(ev) => ev,
-            // The task ended without an error event (aborted): report it as closed.
-            None => Err(ConnectionError::MqttState(
-                rumqttc::StateError::ConnectionAborted,
-            )),
-        },
-        None => std::future::pending().await,
     }
 }
 

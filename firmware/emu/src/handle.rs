@@ -40,6 +40,12 @@ pub enum EmuError {
 ///
 /// Every method sends one command to that task and waits for its answer, so calls are applied
 /// in the order they are made.
+///
+/// On the virtual clock, what the broker does happens whenever it happens in wall time: a
+/// CONNACK, an incoming PUBLISH or a lost connection is fed to the module at the module time
+/// current at that moment (time does not move by itself); timers fire only in
+/// [`EmuHandle::advance`]. Broker-side timers (keepalive, will delivery) and rumqttc's PINGREQs
+/// run on wall time.
 #[derive(Debug)]
 pub struct EmuHandle {
     tx: mpsc::Sender<Command>,

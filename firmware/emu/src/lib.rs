@@ -6,12 +6,14 @@
 //! - [`config`]: [`EmuConfig`], clock mode and retry policy.
 //! - [`handle`]: [`spawn`] and [`EmuHandle`], the API the harness and the binary use.
 //! - `driver` (private): the task that drives one `Module` against the broker.
+//! - `conn` (private): one broker connection (a task polling a rumqttc event loop).
 //! - [`mqtt`]: pure conversions between the core's actions/inputs and rumqttc types; failure messages.
 //! - [`tls`]: rustls (ring) client configuration from a CA file.
 //! - [`secret`]: the password, never printed.
 //! - [`event`]: what the edge reports ([`EmuEvent`]).
 //! - [`crtd`]: the CRTD lines of the firmware's CAN "simulate" server, decoded without I/O.
 //! - [`control`]: the line-based control protocol (parser without I/O, and its TCP server).
+//! - [`control_client`]: a client of that protocol, for a harness running `ovms-emu` as a process.
 //! - [`simulate`]: the CAN "simulate" TCP server feeding CRTD frames to the module.
 //!
 //! Contract with the firmware it emulates: the edge never sends DISCONNECT unless the core asks
@@ -21,7 +23,9 @@
 
 pub mod broker;
 pub mod config;
+mod conn;
 pub mod control;
+pub mod control_client;
 pub mod crtd;
 mod driver;
 pub mod event;

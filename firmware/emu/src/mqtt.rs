@@ -148,10 +148,18 @@ pub fn describe_failure(err: &ConnectionError, broker: &BrokerUrl, connected: bo
             input: Input::ConnectionLost,
             message: format!("connection to broker {broker} lost: {reason}"),
         }
-    } else if matches!(err, ConnectionError::Tls(_)) || reason.contains("certificate") {
+    } else if matches!(err, ConnectionError::Tls(_))
+        || reason.contains("certificate")
+        || reason.contains("alert")
+    {
+        let hint = if reason.contains("CertificateRequired") {
+            " (the broker requires a client certificate: --client-cert and --client-key)"
+        } else {
+            ""
+        };
         Failure {
             input: Input::ConnectFailed,
-            message: format!("TLS handshake with broker {broker} failed: {reason}"),
+            message: format!("TLS handshake with broker {broker} failed: {reason}{hint}"),
         }
     } else {
         Failure {
@@ -174,7 +182,15 @@ fn failure_reason(err: &ConnectionError) -> String {
         ConnectionError::MqttState(StateError::AwaitPingResp) => {
             "no PINGRESP from the broker".into()
         }
-        ConnectionError::MqttState(e) => format!("protocol error: {e}"),
+        ConnectionError::MqttState(e) => {
+            let text = e.to_string();
+            // An I/O error surfacing through the packet codec (e.g. a TLS alert after the
+            // handshake, as TLS 1.3 reports a missing client certificate).
+            match text.strip_prefix("Mqtt serialization/deserialization error: IO: ") {
+                Some(io) => io.to_string(),
+                None => format!("protocol error: {text}"),
+            }
+        }
         ConnectionError::Tls(e) => tls_reason(e),
         ConnectionError::NotConnAck(p) => format!("expected CONNACK, received {p:?}"),
         other => other.to_string(),

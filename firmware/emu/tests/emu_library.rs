@@ -295,3 +295,33 @@ async fn a_virtual_day_reaches_the_broker_packet_for_packet() {
     );
     h.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_client_drives_an_emulator_through_the_control_server() {
+    use ovms_emu::control_client::{ControlClient, ControlError};
+    let profile = "fw-3.3.006";
+    let broker = Mosquitto::start();
+    let soc = topic_for_metric(profile, "v.b.soc");
+    let mut obs = Observer::v5(broker.port, "obs", &[&soc]).await;
+    let h = std::sync::Arc::new(spawn(config(&broker, profile)).await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(ovms_emu::control::serve(listener, h.clone()));
+    let mut c = ControlClient::connect(addr).await.unwrap();
+    assert_eq!(c.now().await.unwrap(), Instant::ZERO);
+    assert_eq!(
+        c.advance(Duration::from_millis(1500)).await.unwrap(),
+        Instant::from_millis(1500)
+    );
+    obs.wait_for(&soc, b"55", T).await;
+    c.set_metric("x.note", "two\nlines").await.unwrap();
+    let m = c.metrics(Some("x.")).await.unwrap();
+    assert_eq!(m.get("x.note").map(String::as_str), Some("two\nlines"));
+    match c.command("advance soon").await {
+        Err(ControlError::Refused { message, .. }) => {
+            assert!(message.contains("not a number"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    server.abort();
+}

@@ -640,9 +640,19 @@ async fn tls_broker_is_verified_against_the_ca() {
     std::fs::write(d.join("otherca.pem"), &other_pem).unwrap();
     std::fs::write(d.join("server.pem"), server.pem()).unwrap();
     std::fs::write(d.join("server.key"), server_key.serialize_pem()).unwrap();
+    // A client certificate from the same CA, for the mutual-TLS listener.
+    let client_key = rcgen::KeyPair::generate().unwrap();
+    let mut cp = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    cp.distinguished_name
+        .push(rcgen::DnType::CommonName, "DEMO");
+    let client = cp.signed_by(&client_key, &issuer).unwrap();
+    std::fs::write(d.join("client.pem"), client.pem()).unwrap();
+    std::fs::write(d.join("client.key"), client_key.serialize_pem()).unwrap();
     let tls_port = free_port();
+    let mtls_port = free_port();
     let extra = format!(
-        "listener {tls_port} 127.0.0.1\nallow_anonymous true\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n",
+        "listener {tls_port} 127.0.0.1\nallow_anonymous true\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\n\
+         listener {mtls_port} 127.0.0.1\nallow_anonymous true\ncafile {0}/ca.pem\ncertfile {0}/server.pem\nkeyfile {0}/server.key\nrequire_certificate true\n",
         d.display()
     );
     let broker = Mosquitto::start_on(free_port(), &extra);
@@ -671,6 +681,40 @@ async fn tls_broker_is_verified_against_the_ca() {
         line.contains("not signed by the CA given with --ca"),
         "{line}"
     );
+
+    // Mutual TLS: without a client certificate the broker rejects the handshake; with one
+    // signed by its CA the module connects.
+    let murl = format!("mqtts://127.0.0.1:{mtls_port}");
+    let anon = Emu::start(&emu_args(
+        &murl,
+        "fw-3.3.006",
+        &["--ca", ca.to_str().unwrap(), "--client-id", "ANON"],
+    ));
+    anon.stderr.wait_for(
+        &format!("TLS handshake with broker 127.0.0.1:{mtls_port} failed: received fatal alert: CertificateRequired (the broker requires a client certificate: --client-cert and --client-key)"),
+        T,
+    );
+    assert!(!anon
+        .stderr
+        .all()
+        .iter()
+        .any(|l| l.contains("connected to broker")));
+    let (cert, key) = (d.join("client.pem"), d.join("client.key"));
+    let mtls = Emu::start(&emu_args(
+        &murl,
+        "fw-3.3.006",
+        &[
+            "--ca",
+            ca.to_str().unwrap(),
+            "--client-cert",
+            cert.to_str().unwrap(),
+            "--client-key",
+            key.to_str().unwrap(),
+            "--client-id",
+            "MTLS",
+        ],
+    ));
+    mtls.wait_connected();
 }
 
 // ---------------------------------------------------------------------------------------------

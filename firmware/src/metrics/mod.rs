@@ -17,7 +17,8 @@ pub mod format;
 mod registry;
 mod value;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 pub use date::{format_date, format_time_of_day};
 pub use filter::{MetricFilter, PatternList};
@@ -203,10 +204,75 @@ fn same_value(a: &MetricValue, b: &MetricValue) -> bool {
     a == b
 }
 
+/// Metrics kept sorted by name (`strcmp` order) with a hash index for lookups: sets are the hot
+/// path (thousands per second), new names are rare.
+#[derive(Clone, Debug, Default)]
+struct SortedMap {
+    entries: Vec<(String, Metric)>,
+    index: HashMap<String, usize, BuildHasherDefault<Fnv1a>>,
+}
+
+/// FNV-1a: a fast hash for short metric names (the store never holds enough adversarial keys
+/// for hash flooding to matter).
+#[derive(Clone, Copy, Debug)]
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl SortedMap {
+    fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    fn get(&self, name: &str) -> Option<&Metric> {
+        self.position(name).map(|i| &self.entries[i].1)
+    }
+
+    fn get_mut(&mut self, name: &str) -> Option<&mut Metric> {
+        self.position(name).map(|i| &mut self.entries[i].1)
+    }
+
+    /// Insert a name that is not present yet; returns its position.
+    fn insert_new(&mut self, name: &str, metric: Metric) -> usize {
+        let pos = self
+            .entries
+            .partition_point(|(n, _)| n.as_bytes() < name.as_bytes());
+        self.entries.insert(pos, (name.to_string(), metric));
+        for (i, (n, _)) in self.entries.iter().enumerate().skip(pos) {
+            self.index.insert(n.clone(), i);
+        }
+        pos
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &Metric)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
 /// The metrics store.
 #[derive(Clone, Debug)]
 pub struct Metrics {
-    map: BTreeMap<String, Metric>,
+    map: SortedMap,
     latlon_fixed6: bool,
 }
 
@@ -219,10 +285,10 @@ impl Default for Metrics {
 impl Metrics {
     /// A store with every standard metric registered (undefined), lat/lon rendered `%g`.
     pub fn new() -> Metrics {
-        let map = STANDARD_METRICS
-            .iter()
-            .map(|d| (d.name.to_string(), Metric::new(d.class, d.unit)))
-            .collect();
+        let mut map = SortedMap::default();
+        for d in STANDARD_METRICS {
+            map.insert_new(d.name, Metric::new(d.class, d.unit));
+        }
         Metrics {
             map,
             latlon_fixed6: false,
@@ -242,13 +308,13 @@ impl Metrics {
     /// Set a metric (creating it with the value's class when unknown). Returns whether the value
     /// changed, i.e. whether the metric is now marked modified by this set.
     pub fn set(&mut self, name: &str, value: MetricValue) -> bool {
-        let metric = match self.map.get_mut(name) {
-            Some(m) => m,
+        let pos = match self.map.position(name) {
+            Some(i) => i,
             None => self
                 .map
-                .entry(name.to_string())
-                .or_insert_with(|| Metric::new(class_of(&value), MetricUnit::Plain)),
+                .insert_new(name, Metric::new(class_of(&value), MetricUnit::Plain)),
         };
+        let metric = &mut self.map.entries[pos].1;
         let v = normalise(metric.class, value);
         let changed = match &metric.value {
             Some(old) => !same_value(old, &v),
@@ -321,12 +387,12 @@ impl Metrics {
 
     /// All registered metrics in ascending `strcmp` order of their names.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Metric)> {
-        self.map.iter().map(|(k, v)| (k.as_str(), v))
+        self.map.iter()
     }
 
     /// Registered metric names in `strcmp` order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.map.keys().map(String::as_str)
+        self.map.iter().map(|(k, _)| k)
     }
 
     /// Number of registered metrics.
@@ -336,12 +402,12 @@ impl Metrics {
 
     /// Whether no metric is registered.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.len() == 0
     }
 
     /// Number of metrics whose modified bit is set.
     pub fn modified_count(&self) -> usize {
-        self.map.values().filter(|m| m.modified).count()
+        self.map.iter().filter(|(_, m)| m.modified).count()
     }
 }
 

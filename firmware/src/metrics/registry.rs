@@ -52,8 +52,18 @@ pub struct MetricDef {
 use MetricClass::*;
 use MetricUnit::*;
 
-const fn d(name: &'static str, class: MetricClass, unit: MetricUnit, unit_label: &'static str) -> MetricDef {
-    MetricDef { name, class, unit, unit_label }
+const fn d(
+    name: &'static str,
+    class: MetricClass,
+    unit: MetricUnit,
+    unit_label: &'static str,
+) -> MetricDef {
+    MetricDef {
+        name,
+        class,
+        unit,
+        unit_label,
+    }
 }
 
 /// The standard metrics (module-facts.md §6.2 plus a few the text names), sorted by name.

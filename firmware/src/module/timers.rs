@@ -31,7 +31,7 @@ impl Module {
     fn next_tick(&self) -> Option<u64> {
         let base = self.last_tick + 1;
         let mut best = self.next_pass_tick();
-        if self.vehicle.is_some() {
+        if self.vehicle.as_ref().is_some_and(|v| v.needs_tick()) {
             best = Some(base);
         }
         if self.profile.spec().clients.expiry_check == ExpiryCheck::Ticker {

@@ -7,7 +7,9 @@
 //!
 //! For each text format a file of at least 1,000,000 frames is built by repeating a real log from
 //! scenarios/logs (header once, records repeated). There is no real Vector ASC log, so the ASC
-//! file is the Kona candump log's frames written as ASC lines. Throughput is the best of 3 runs.
+//! file is the Kona candump log's frames written as ASC lines. Throughput is CPU time (user +
+//! system; the machine may be shared), best of 3 runs; python-can's is `time.process_time()`
+//! around its reader loop (interpreter start-up excluded).
 //!
 //! `readers count FILE` reads one file and prints the frame count and peak RSS (VmHWM).
 
@@ -15,7 +17,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
 use ovms_canlog::{open, Format, ReadOptions};
 
@@ -42,7 +43,13 @@ fn split(path: &Path, sep: u8, is_header: impl Fn(&[u8]) -> bool) -> (Vec<u8>, V
     (head, body)
 }
 
-fn repeat_to(out: &Path, head: &[u8], body: &[u8], frames_per_body: usize, min_frames: usize) -> usize {
+fn repeat_to(
+    out: &Path,
+    head: &[u8],
+    body: &[u8],
+    frames_per_body: usize,
+    min_frames: usize,
+) -> usize {
     let reps = min_frames.div_ceil(frames_per_body);
     let mut w = BufWriter::new(File::create(out).unwrap());
     w.write_all(head).unwrap();
@@ -53,15 +60,25 @@ fn repeat_to(out: &Path, head: &[u8], body: &[u8], frames_per_body: usize, min_f
     reps * frames_per_body
 }
 
+/// CPU seconds (user + system) of this thread or of all waited-for children. The machine this
+/// runs on is shared, so CPU time, not wall time, is compared.
+fn cpu_secs(who: i32) -> f64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage; getrusage only writes into it.
+    unsafe { libc::getrusage(who, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
 fn count_frames(path: &Path) -> (usize, f64) {
-    let t = Instant::now();
+    let t = cpu_secs(libc::RUSAGE_THREAD);
     let r = open(path, &ReadOptions::default()).unwrap();
     let mut n = 0usize;
     for f in r.frames() {
         std::hint::black_box(f.unwrap());
         n += 1;
     }
-    (n, t.elapsed().as_secs_f64())
+    (n, cpu_secs(libc::RUSAGE_THREAD) - t)
 }
 
 fn best_of<T>(runs: usize, mut f: impl FnMut() -> (T, f64)) -> (T, f64) {
@@ -77,10 +94,10 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> (T, f64)) -> (T, f64) {
 
 fn wc_l(path: &Path) -> f64 {
     best_of(3, || {
-        let t = Instant::now();
+        let t = cpu_secs(libc::RUSAGE_CHILDREN);
         let st = Command::new("wc").arg("-l").arg(path).output().expect("wc");
         assert!(st.status.success());
-        ((), t.elapsed().as_secs_f64())
+        ((), cpu_secs(libc::RUSAGE_CHILDREN) - t)
     })
     .1
 }
@@ -89,17 +106,27 @@ const PY: &str = r#"
 import sys, time, itertools, can
 kind, path, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
 cls = {"candump": can.CanutilsLogReader, "asc": can.ASCReader, "trc": can.TRCReader}[kind]
-t = time.perf_counter()
+t = time.process_time()
 n = sum(1 for _ in itertools.islice(cls(path), limit))
-print(n, time.perf_counter() - t)
+print(n, time.process_time() - t)
 "#;
 
 /// python-can frames/s reading the first `limit` frames, or None when it has no reader.
 fn python_can(kind: Option<&str>, path: &Path, limit: usize) -> Option<f64> {
     let kind = kind?;
-    let out = Command::new("python3").arg("-c").arg(PY).arg(kind).arg(path).arg(limit.to_string()).output().ok()?;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(PY)
+        .arg(kind)
+        .arg(path)
+        .arg(limit.to_string())
+        .output()
+        .ok()?;
     if !out.status.success() {
-        eprintln!("python-can {kind}: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!(
+            "python-can {kind}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         return None;
     }
     let s = String::from_utf8_lossy(&out.stdout);
@@ -110,7 +137,11 @@ fn python_can(kind: Option<&str>, path: &Path, limit: usize) -> Option<f64> {
 }
 
 fn write_asc(src: &Path, out: &Path, min_frames: usize) -> usize {
-    let frames: Vec<_> = open(src, &ReadOptions::default()).unwrap().frames().map(Result::unwrap).collect();
+    let frames: Vec<_> = open(src, &ReadOptions::default())
+        .unwrap()
+        .frames()
+        .map(Result::unwrap)
+        .collect();
     let mut w = BufWriter::new(File::create(out).unwrap());
     writeln!(w, "date Tue Dec 3 01:06:29.936 pm 2024\nbase hex  timestamps absolute\ninternal events logged\nBegin Triggerblock Tue Dec 3 01:06:29.936 pm 2024").unwrap();
     let t0 = frames[0].ts_ns;
@@ -119,7 +150,14 @@ fn write_asc(src: &Path, out: &Path, min_frames: usize) -> usize {
     for r in 0..reps {
         for f in &frames {
             let ts = (f.ts_ns - t0 + r as i64 * span) as f64 / 1e9;
-            write!(w, "{ts:>11.6} {}  {:<15x} Rx   d {}", f.bus + 1, f.id, f.data.len()).unwrap();
+            write!(
+                w,
+                "{ts:>11.6} {}  {:<15x} Rx   d {}",
+                f.bus + 1,
+                f.id,
+                f.data.len()
+            )
+            .unwrap();
             for b in &f.data {
                 write!(w, " {b:02X}").unwrap();
             }
@@ -137,39 +175,84 @@ fn vm_hwm_kb() -> Option<u64> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if args.first().map(String::as_str) == Some("count") {
         let (n, secs) = count_frames(Path::new(&args[1]));
-        println!("frames {n} secs {secs:.3} peak_rss_kb {}", vm_hwm_kb().unwrap_or(0));
+        println!(
+            "frames {n} cpu_secs {secs:.3} peak_rss_kb {}",
+            vm_hwm_kb().unwrap_or(0)
+        );
         return;
     }
     let dir = std::env::var_os("CANLOG_BENCH_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("canlog-bench"));
     std::fs::create_dir_all(&dir).unwrap();
-    let py_limit: usize = std::env::var("CANLOG_BENCH_PY_FRAMES").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let py_limit: usize = std::env::var("CANLOG_BENCH_PY_FRAMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let l = logs();
     let no_head = |_: &[u8]| false;
     let mut files: Vec<(Format, PathBuf, usize, Option<&str>)> = Vec::new();
     {
         let p = dir.join("bench.candump.log");
-        let (h, b) = split(&l.join("hyundai-kona-ice_turnonlog.candump.log"), b'\n', no_head);
-        files.push((Format::Candump, p.clone(), repeat_to(&p, &h, &b, 17_173, TARGET_FRAMES), Some("candump")));
+        let (h, b) = split(
+            &l.join("hyundai-kona-ice_turnonlog.candump.log"),
+            b'\n',
+            no_head,
+        );
+        files.push((
+            Format::Candump,
+            p.clone(),
+            repeat_to(&p, &h, &b, 17_173, TARGET_FRAMES),
+            Some("candump"),
+        ));
     }
     {
         let p = dir.join("bench.crtd");
-        let (h, b) = split(&l.join("tesla-model-s_savvycan-example.crtd.txt"), b'\n', |c: &[u8]| c.windows(3).any(|w| w == b"CXX"));
-        files.push((Format::Crtd, p.clone(), repeat_to(&p, &h, &b, 12_974, TARGET_FRAMES), None));
+        let (h, b) = split(
+            &l.join("tesla-model-s_savvycan-example.crtd.txt"),
+            b'\n',
+            |c: &[u8]| c.windows(3).any(|w| w == b"CXX"),
+        );
+        files.push((
+            Format::Crtd,
+            p.clone(),
+            repeat_to(&p, &h, &b, 12_974, TARGET_FRAMES),
+            None,
+        ));
     }
     {
         let p = dir.join("bench.gvret.csv");
-        let (h, b) = split(&l.join("kona-ev-2019_230112-7-pcan-ccan-power-off-on-ready-off.gvret.csv"), b'\n', |c: &[u8]| c.starts_with(b"Time Stamp"));
-        files.push((Format::GvretCsv, p.clone(), repeat_to(&p, &h, &b, 39_546, TARGET_FRAMES), None));
+        let (h, b) = split(
+            &l.join("kona-ev-2019_230112-7-pcan-ccan-power-off-on-ready-off.gvret.csv"),
+            b'\n',
+            |c: &[u8]| c.starts_with(b"Time Stamp"),
+        );
+        files.push((
+            Format::GvretCsv,
+            p.clone(),
+            repeat_to(&p, &h, &b, 39_546, TARGET_FRAMES),
+            None,
+        ));
     }
     {
         let p = dir.join("bench.peak.trc");
-        let (h, b) = split(&l.join("hyundai-kona-ice_keyon.peak.trc"), b'\n', |c: &[u8]| c.starts_with(b";"));
-        files.push((Format::PeakTrc, p.clone(), repeat_to(&p, &h, &b, 12_257, TARGET_FRAMES), Some("trc")));
+        let (h, b) = split(
+            &l.join("hyundai-kona-ice_keyon.peak.trc"),
+            b'\n',
+            |c: &[u8]| c.starts_with(b";"),
+        );
+        files.push((
+            Format::PeakTrc,
+            p.clone(),
+            repeat_to(&p, &h, &b, 12_257, TARGET_FRAMES),
+            Some("trc"),
+        ));
     }
     {
         let p = dir.join("bench.tattler.csv");
@@ -181,20 +264,49 @@ fn main() {
             .copied()
             .collect();
         let head = b"TYPE,TIME,ID,D1,D2,D3,D4,D5,D6,D7,D8\r\n";
-        files.push((Format::TattlerCsv, p.clone(), repeat_to(&p, head, &records, 12_469, TARGET_FRAMES), None));
+        files.push((
+            Format::TattlerCsv,
+            p.clone(),
+            repeat_to(&p, head, &records, 12_469, TARGET_FRAMES),
+            None,
+        ));
     }
     {
         let p = dir.join("bench.carbus.trc");
-        let (h, b) = split(&l.join("unknown-vehicle_savvycan-example.carbusanalyzer.trc"), b'\r', |c: &[u8]| c.starts_with(b"@"));
-        files.push((Format::CarbusTrc, p.clone(), repeat_to(&p, &h, &b, 55, TARGET_FRAMES), None));
+        let (h, b) = split(
+            &l.join("unknown-vehicle_savvycan-example.carbusanalyzer.trc"),
+            b'\r',
+            |c: &[u8]| c.starts_with(b"@"),
+        );
+        files.push((
+            Format::CarbusTrc,
+            p.clone(),
+            repeat_to(&p, &h, &b, 55, TARGET_FRAMES),
+            None,
+        ));
     }
     {
         let p = dir.join("bench.asc");
-        let n = write_asc(&l.join("hyundai-kona-ice_turnonlog.candump.log"), &p, TARGET_FRAMES);
+        let n = write_asc(
+            &l.join("hyundai-kona-ice_turnonlog.candump.log"),
+            &p,
+            TARGET_FRAMES,
+        );
         files.push((Format::VectorAsc, p, n, Some("asc")));
     }
 
-    println!("{:<12} {:>9} {:>7} {:>12} {:>9} {:>10} {:>9} {:>14} {:>9}", "format", "frames", "MB", "ours fr/s", "ours MB/s", "wc-l MB/s", "vs wc-l", "python-can fr/s", "vs py");
+    println!(
+        "{:<12} {:>9} {:>7} {:>12} {:>9} {:>10} {:>9} {:>14} {:>9}",
+        "format",
+        "frames",
+        "MB",
+        "ours fr/s",
+        "ours MB/s",
+        "wc-l MB/s",
+        "vs wc-l",
+        "python-can fr/s",
+        "vs py"
+    );
     let mut worst_wc = f64::INFINITY;
     let mut worst_py = f64::INFINITY;
     for (fmt, path, expect, py) in &files {
@@ -228,23 +340,44 @@ fn main() {
     }
     println!("worst ratio vs wc -l: {worst_wc:.2}x (target >= 0.25x); worst vs python-can: {worst_py:.0}x (target >= 50x)");
 
-    let gb: f64 = std::env::var("CANLOG_BENCH_GB").ok().and_then(|v| v.parse().ok()).unwrap_or(1.0);
+    let gb: f64 = std::env::var("CANLOG_BENCH_GB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1.0);
     if gb > 0.0 {
         let p = dir.join("bench-1gb.candump.log");
-        let (h, b) = split(&l.join("hyundai-kona-ice_turnonlog.candump.log"), b'\n', no_head);
+        let (h, b) = split(
+            &l.join("hyundai-kona-ice_turnonlog.candump.log"),
+            b'\n',
+            no_head,
+        );
         let reps = ((gb * 1e9) / b.len() as f64).ceil() as usize;
         let expect = repeat_to(&p, &h, &b, 17_173, reps * 17_173);
         let size = std::fs::metadata(&p).unwrap().len();
         let exe = std::env::current_exe().unwrap();
-        let out = Command::new("/usr/bin/time").arg("-v").arg(&exe).arg("count").arg(&p).output();
+        let out = Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(&exe)
+            .arg("count")
+            .arg(&p)
+            .output();
         let out = match out {
             Ok(o) if o.status.success() => o,
             _ => Command::new(&exe).arg("count").arg(&p).output().unwrap(),
         };
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let max_rss = stderr.lines().find(|l| l.contains("Maximum resident set size")).map(str::trim).unwrap_or("");
-        println!("1 GB log: {} bytes, {}; {} (target < 50 MB)", size, stdout.trim(), max_rss);
+        let max_rss = stderr
+            .lines()
+            .find(|l| l.contains("Maximum resident set size"))
+            .map(str::trim)
+            .unwrap_or("");
+        println!(
+            "1 GB log: {} bytes, {}; {} (target < 50 MB)",
+            size,
+            stdout.trim(),
+            max_rss
+        );
         assert!(stdout.contains(&format!("frames {expect} ")), "{stdout}");
         let _ = std::fs::remove_file(&p);
     }

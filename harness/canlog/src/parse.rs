@@ -71,10 +71,10 @@ pub(crate) fn found_at(line: &[u8], col: usize) -> String {
 pub(crate) struct Fields<'a> {
     line: &'a [u8],
     pos: usize,
-    is_sep: fn(u8) -> bool,
 }
 
 /// Separator predicate: space or tab.
+#[inline(always)]
 pub(crate) fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
@@ -82,11 +82,7 @@ pub(crate) fn is_blank(b: u8) -> bool {
 impl<'a> Fields<'a> {
     /// Whitespace-separated fields (runs of spaces/tabs).
     pub fn blank(line: &'a [u8]) -> Self {
-        Fields {
-            line,
-            pos: 0,
-            is_sep: is_blank,
-        }
+        Fields { line, pos: 0 }
     }
 
     /// Current position (start of the rest).
@@ -96,13 +92,14 @@ impl<'a> Fields<'a> {
 
     /// The rest of the line from the next non-separator byte.
     pub fn rest(&mut self) -> (usize, &'a [u8]) {
-        while self.pos < self.line.len() && (self.is_sep)(self.line[self.pos]) {
+        while self.pos < self.line.len() && is_blank(self.line[self.pos]) {
             self.pos += 1;
         }
         (self.pos, &self.line[self.pos..])
     }
 
     /// The next field, or an error naming `expected` at the end of the line.
+    #[inline]
     pub fn expect(&mut self, expected: &'static str) -> LineResult<(usize, &'a [u8])> {
         self.next()
             .ok_or_else(|| LineError::at(self.line.len(), expected))
@@ -112,10 +109,11 @@ impl<'a> Fields<'a> {
 impl<'a> Iterator for Fields<'a> {
     type Item = (usize, &'a [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let line = self.line;
         let mut i = self.pos;
-        while i < line.len() && (self.is_sep)(line[i]) {
+        while i < line.len() && is_blank(line[i]) {
             i += 1;
         }
         if i >= line.len() {
@@ -123,7 +121,7 @@ impl<'a> Iterator for Fields<'a> {
             return None;
         }
         let start = i;
-        while i < line.len() && !(self.is_sep)(line[i]) {
+        while i < line.len() && !is_blank(line[i]) {
             i += 1;
         }
         self.pos = i;
@@ -160,33 +158,65 @@ impl<'a> Split<'a> {
 impl<'a> Iterator for Split<'a> {
     type Item = (usize, &'a [u8]);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
         }
         let start = self.pos;
-        match memchr::memchr(self.sep, &self.line[start..]) {
+        // Fields are short: a plain loop beats a memchr call per field.
+        let rest = &self.line[start..];
+        match rest.iter().position(|&b| b == self.sep) {
             Some(i) => {
                 self.pos = start + i + 1;
-                Some((start, &self.line[start..start + i]))
+                Some((start, &rest[..i]))
             }
             None => {
                 self.done = true;
                 self.pos = self.line.len();
-                Some((start, &self.line[start..]))
+                Some((start, rest))
             }
         }
     }
 }
 
-#[inline]
-pub(crate) fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
+/// Hex digit values, 0xFF for non-digits.
+static HEX: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The value of one hex digit.
+#[inline(always)]
+pub(crate) fn hex_val(b: u8) -> Option<u8> {
+    let v = HEX[b as usize];
+    (v != 0xFF).then_some(v)
+}
+
+/// Decode hex digit pairs without separators (`0011AA…`, even length) into `out`.
+/// Returns the 0-based index of the first bad digit.
+#[inline]
+pub(crate) fn hex_pairs(s: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
+    for (k, p) in s.chunks_exact(2).enumerate() {
+        let hi = HEX[p[0] as usize];
+        let lo = HEX[p[1] as usize];
+        if (hi | lo) & 0xF0 != 0 {
+            return Err(2 * k + usize::from(hi & 0xF0 == 0));
+        }
+        out.push((hi << 4) | lo);
+    }
+    Ok(())
 }
 
 /// Parse 1..=8 hex digits starting at column `col`. Errors point at the offending byte.
@@ -269,26 +299,59 @@ pub(crate) fn decimal_ns(
     }
     let mut int: i64 = 0;
     let mut i = 0;
-    while i < digits.len() && digits[i].is_ascii_digit() {
-        int = int
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(i64::from(digits[i] - b'0')))
-            .ok_or_else(|| LineError::at(col, "a timestamp within ±292 years"))?;
+    while i < digits.len() {
+        let d = digits[i].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        int = if i < 18 {
+            int * 10 + i64::from(d)
+        } else {
+            int.checked_mul(10)
+                .and_then(|v| v.checked_add(i64::from(d)))
+                .ok_or_else(|| LineError::at(col, "a timestamp within ±292 years"))?
+        };
         i += 1;
     }
     let int_digits = i;
-    let mut frac_ns: i64 = 0;
-    let mut frac_digits = 0;
+    // Fraction: keep as many digits as the unit has below one nanosecond's precision, then scale
+    // once by a power of ten (no division per digit).
+    let unit_exp = match unit_ns {
+        1_000_000_000 => 9,
+        1_000_000 => 6,
+        1_000 => 3,
+        _ => 0,
+    };
+    let mut frac_val: i64 = 0;
+    let mut frac_digits = 0usize;
     if i < digits.len() && digits[i] == sep {
         i += 1;
-        let mut scale = unit_ns;
-        while i < digits.len() && digits[i].is_ascii_digit() {
+        while i < digits.len() {
+            let d = digits[i].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if frac_digits < unit_exp {
+                frac_val = frac_val * 10 + i64::from(d);
+            }
             frac_digits += 1;
-            scale /= 10;
-            frac_ns += i64::from(digits[i] - b'0') * scale;
             i += 1;
         }
     }
+    const POW10: [i64; 10] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+        1_000_000_000,
+    ];
+    let kept = frac_digits.min(unit_exp);
+    let frac_ns = frac_val * POW10[unit_exp - kept];
     if i < digits.len() || (int_digits == 0 && frac_digits == 0) {
         return Err(LineError::at(col + off + i, what));
     }

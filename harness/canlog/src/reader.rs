@@ -60,12 +60,14 @@ pub fn read<R: BufRead>(r: R, name: &str, opts: &ReadOptions) -> Result<LogReade
     let format = match opts.format {
         Some(f) => f,
         None => {
-            let head = src.peek(detection::PEEK_LEN).map_err(|source| LogError::Io {
-                file: name.to_string(),
-                line: 1,
-                column: 1,
-                source,
-            })?;
+            let head = src
+                .peek(detection::PEEK_LEN)
+                .map_err(|source| LogError::Io {
+                    file: name.to_string(),
+                    line: 1,
+                    column: 1,
+                    source,
+                })?;
             detection::detect(head).map_err(|e| LogError::Parse {
                 file: name.to_string(),
                 line: e.line,

@@ -1,5 +1,5 @@
 //! A bounded byte buffer over any `Read`: lines for the text formats, exact byte counts for the
-//! binary ones. Memory is fixed at [`BUF_CAP`] whatever the input.
+//! binary ones. Memory is bounded by [`BUF_CAP`] whatever the input.
 
 use std::io::{self, Read};
 

@@ -127,3 +127,65 @@ pub(crate) fn fmt_ns(ns: i64) -> String {
     let a = ns.unsigned_abs();
     format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(frames: &[(i64, u8)]) -> Warnings {
+        let mut w = Warnings::default();
+        let mut t = Timeline::new();
+        for (i, &(ts, bus)) in frames.iter().enumerate() {
+            t.observe(ts, bus, i as u64 + 1, &mut w);
+        }
+        t.finish(&mut w);
+        w
+    }
+
+    const MS: i64 = 1_000_000;
+
+    #[test]
+    fn classifies_backward_steps() {
+        // bus 1 lags bus 0 but is in order on its own: interleaving
+        let w = run(&[(10 * MS, 0), (12 * MS, 0), (11 * MS, 1), (13 * MS, 1)]);
+        assert_eq!(w.count(WarningKind::BusInterleaving), 1);
+        assert_eq!(w.count(WarningKind::BackwardTimestamp), 0);
+        assert_eq!(w.first_of(WarningKind::BusInterleaving).next().unwrap().line, 3);
+        // the same bus goes back
+        let w = run(&[(10 * MS, 0), (12 * MS, 0), (11 * MS, 0)]);
+        assert_eq!(w.count(WarningKind::BackwardTimestamp), 1);
+        // more than a second back: a clock reset, wherever it happens
+        let w = run(&[(22_000 * MS, 0), (-364 * MS, 0), (-300 * MS, 0)]);
+        assert_eq!(w.count(WarningKind::TimestampReset), 1);
+        assert_eq!(w.count(WarningKind::NegativeTimestamp), 2);
+        assert_eq!(w.count(WarningKind::BackwardTimestamp), 0);
+    }
+
+    #[test]
+    fn whole_seconds_and_sequence_numbers() {
+        let w = run(&[(166_000 * MS, 0), (166_000 * MS, 0), (167_000 * MS, 0)]);
+        assert_eq!(w.count(WarningKind::WholeSecondTimestamps), 1);
+        // whole seconds that never repeat are plausible (1 Hz traffic)
+        let w = run(&[(1_000 * MS, 0), (2_000 * MS, 0), (3_000 * MS, 0)]);
+        assert!(w.is_empty());
+        let w = run(&[(0, 0), (1_000, 0), (2_000, 0), (3_000, 0)]);
+        assert_eq!(w.count(WarningKind::SequenceNumbers), 1);
+        // a constant but physically possible step (100 µs) is not flagged
+        let w = run(&[(0, 0), (100_000, 0), (200_000, 0)]);
+        assert!(w.is_empty());
+        // one irregular step breaks the pattern
+        let w = run(&[(0, 0), (1_000, 0), (2_000, 0), (9_000, 0)]);
+        assert_eq!(w.count(WarningKind::SequenceNumbers), 0);
+    }
+
+    #[test]
+    fn locations_are_capped_counts_are_not() {
+        let frames: Vec<(i64, u8)> = (0..100).map(|i| (-(i + 1), 0)).collect();
+        let w = run(&frames);
+        assert_eq!(w.count(WarningKind::NegativeTimestamp), 100);
+        assert_eq!(
+            w.first_of(WarningKind::NegativeTimestamp).count(),
+            crate::MAX_WARNING_LOCATIONS
+        );
+    }
+}

@@ -19,6 +19,11 @@
 //! observer subscribes to `<prefix>/#` (the default of [`crate::observer::ObserverOptions`]) and
 //! the module's user may publish below `<prefix>` (pass a prefix inside its ACL, e.g.
 //! `ovms/<user>/hil-barrier`). A half-open tap fails fast instead of timing out.
+//!
+//! **Not covered:** bytes the module has not written yet. A client library that writes from a
+//! background task (rumqttc's event loop) may return from `publish()` before the bytes reach
+//! the socket; the emulator edge must flush its writes first, or the caller waits for the tap to
+//! have seen the packet ([`crate::tap::Tap::wait_event`]) or for its acknowledgement.
 
 use crate::observer::Observer;
 use crate::tap::{Tap, TapError};

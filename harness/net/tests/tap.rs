@@ -419,3 +419,139 @@ async fn mqtt5_traffic_passes_the_tap_and_retain_as_published_is_visible() {
         .iter()
         .any(|e| matches!(e.kind, TapEventKind::Malformed { .. })));
 }
+
+#[tokio::test]
+async fn module_behind_the_tap_reconnects_after_a_broker_kill_and_restart() {
+    let mut b = mosquitto(BrokerOptions::default()).await;
+    let tap = Tap::start(&b.endpoint(), TapOptions::default())
+        .await
+        .unwrap();
+    let obs = observer(b.endpoint(), &["k/#"]).await;
+    let module = AppClient::connect(ClientOptions::new(tap.endpoint(), id("k")))
+        .await
+        .unwrap();
+    b.kill().await.unwrap();
+    // While the broker is down the tap reports why it cannot forward the module's reconnects.
+    tap.wait_event(T, |e| matches!(e.kind, TapEventKind::UpstreamFailed { .. }))
+        .await
+        .unwrap();
+    b.restart().await.unwrap();
+    module
+        .wait_connacks(2, Duration::from_secs(10))
+        .await
+        .unwrap();
+    obs.wait_connacks(2, Duration::from_secs(10)).await.unwrap();
+    module.publish("k/after", "ok", 1, false).await.unwrap();
+    assert_eq!(
+        obs.wait_for(T, |s| s.topic == "k/after")
+            .await
+            .unwrap()
+            .text(),
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn after_heal_a_half_open_module_recovers() {
+    let b = mosquitto(BrokerOptions::default()).await;
+    let tap = Tap::start(&b.endpoint(), TapOptions::default())
+        .await
+        .unwrap();
+    let obs = observer(b.endpoint(), &["h/#"]).await;
+    let mut opts =
+        ClientOptions::new(tap.endpoint(), id("heal")).with_keep_alive(Duration::from_secs(1));
+    opts.connect_timeout = Duration::from_secs(2);
+    let module = AppClient::connect(opts).await.unwrap();
+    tap.faults().half_open();
+    // The module's pings go unanswered: it gives up on the connection (a second one is opened
+    // and black-holed too).
+    tap.wait_event(Duration::from_secs(6), |e| e.conn > 1)
+        .await
+        .unwrap();
+    tap.faults().heal();
+    module
+        .wait_connacks(2, Duration::from_secs(10))
+        .await
+        .unwrap();
+    module.publish("h/x", "healed", 1, false).await.unwrap();
+    obs.wait_for(T, |s| s.topic == "h/x").await.unwrap();
+}
+
+#[tokio::test]
+async fn packet_hook_drops_and_rewrites_chosen_packets() {
+    use ovms_hil_net::tap::Verdict;
+    let b = mosquitto(BrokerOptions::default()).await;
+    let tap = Tap::start(&b.endpoint(), TapOptions::default())
+        .await
+        .unwrap();
+    let obs = observer(b.endpoint(), &["hk/#"]).await;
+    let module = AppClient::connect(ClientOptions::new(tap.endpoint(), id("hk")))
+        .await
+        .unwrap();
+    tap.faults().set_hook(|dir, p| match p {
+        Packet::Publish(p) if dir == Direction::ToBroker && p.topic == "hk/drop" => Verdict::Drop,
+        Packet::Publish(p) if dir == Direction::ToBroker && p.topic == "hk/edit" => {
+            let mut q = p.clone();
+            q.payload = b"edited".to_vec();
+            Verdict::Replace(Packet::Publish(q))
+        }
+        // Withhold the broker's PUBACKs: the module's QoS 1 publish stays unconfirmed.
+        Packet::PubAck(_) if dir == Direction::ToClient => Verdict::Drop,
+        _ => Verdict::Pass,
+    });
+    module.publish("hk/drop", "gone", 0, false).await.unwrap();
+    module
+        .publish("hk/edit", "original", 0, false)
+        .await
+        .unwrap();
+    // rumqttc writes from its event loop: settle covers bytes already written, so wait for them.
+    tap.wait_event(T, |e| {
+        matches!(&e.kind, TapEventKind::Packet { packet: Packet::Publish(p), .. } if p.topic == "hk/edit")
+    })
+    .await
+    .unwrap();
+    settle(&tap, &obs, T).await.unwrap();
+    assert!(obs.seen_on("hk/drop").is_empty());
+    assert_eq!(obs.seen_on("hk/edit")[0].text(), "edited");
+    // The tap still records what the module really sent.
+    let sent: Vec<_> = tap
+        .publishes(Direction::ToBroker)
+        .into_iter()
+        .map(|(_, p)| p.payload)
+        .collect();
+    assert_eq!(sent, vec![b"gone".to_vec(), b"original".to_vec()]);
+    let unconfirmed = module
+        .publish_confirmed("hk/q1", "x", 1, false, Duration::from_millis(500))
+        .await;
+    assert!(
+        unconfirmed.is_err(),
+        "PUBACK was dropped, so no confirmation"
+    );
+    obs.wait_for(T, |s| s.topic == "hk/q1").await.unwrap();
+    tap.faults().clear_hook();
+    module
+        .publish_confirmed("hk/q1b", "y", 1, false, T)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn large_payloads_cross_the_tap_intact() {
+    let b = mosquitto(BrokerOptions::default()).await;
+    let tap = Tap::start(&b.endpoint(), TapOptions::default())
+        .await
+        .unwrap();
+    let obs = observer(b.endpoint(), &["big/#"]).await;
+    let module = AppClient::connect(ClientOptions::new(tap.endpoint(), id("big")))
+        .await
+        .unwrap();
+    let payload: Vec<u8> = (0..2_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    module
+        .publish_confirmed("big/blob", payload.clone(), 1, false, T)
+        .await
+        .unwrap();
+    let seen = obs.wait_for(T, |s| s.topic == "big/blob").await.unwrap();
+    assert_eq!(seen.payload, payload);
+    let (_, sent) = tap.publishes(Direction::ToBroker).pop().unwrap();
+    assert_eq!(sent.payload.len(), 2_000_000);
+}

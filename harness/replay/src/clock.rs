@@ -122,7 +122,7 @@ impl WallClock for FakeWallClock {
             l
         };
         if self.now < deadline {
-            self.now = deadline + late;
+            self.now = deadline.saturating_add(late);
         }
         true
     }

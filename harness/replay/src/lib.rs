@@ -16,6 +16,8 @@
 //! - [`runner`]: [`Replay`], which drives a schedule into a sink on the chosen clock.
 //! - `socketcan` (feature `socketcan`): SocketCAN sink and source, vcan creation.
 
+#![deny(missing_docs)]
+
 pub mod clock;
 pub mod error;
 pub mod filter;

@@ -87,7 +87,8 @@ impl<S: FrameSource> Replay<S> {
             }
             let sf = item?;
             if let Some(speed) = speed {
-                let deadline = Duration::from_secs_f64(sf.offset.as_secs_f64() / speed);
+                let deadline = Duration::try_from_secs_f64(sf.offset.as_secs_f64() / speed)
+                    .unwrap_or(Duration::MAX);
                 if !clock.wait_until(deadline, &stop.0) {
                     end = EndReason::Stopped;
                     break;

@@ -48,6 +48,14 @@ pub enum SocketCanError {
         /// The netlink layer's message.
         message: String,
     },
+    /// An async socket was opened outside a tokio runtime.
+    #[error(
+        "opening async SocketCAN interface {iface} needs a tokio runtime (call it from inside one)"
+    )]
+    NoRuntime {
+        /// Interface name.
+        iface: String,
+    },
     /// The frame cannot be put on a CAN bus as it is.
     #[error("frame id {id:#x} cannot be sent on CAN: {reason}")]
     InvalidFrame {
@@ -345,6 +353,57 @@ impl Iterator for SocketCanSource {
     type Item = Result<Frame, SocketCanError>;
     fn next(&mut self) -> Option<Self::Item> {
         self.recv().transpose()
+    }
+}
+
+/// The async (tokio) twin of [`SocketCanSource`]: records frames with kernel receive timestamps
+/// without blocking a runtime thread. Open it from inside a tokio runtime.
+#[derive(Debug)]
+pub struct AsyncSocketCanSource {
+    sock: socketcan::tokio::CanFdSocket,
+    iface: String,
+    bus: u8,
+}
+
+impl AsyncSocketCanSource {
+    /// Opens `iface`; recorded frames get bus number `bus`.
+    pub fn open(iface: &str, bus: u8) -> Result<Self, SocketCanError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(SocketCanError::NoRuntime {
+                iface: iface.to_string(),
+            });
+        }
+        let sock = socketcan::tokio::CanFdSocket::open(iface)
+            .map_err(|e| SocketCanError::from_io(iface, "open", e))?;
+        sock.set_recv_timestamp(true)
+            .map_err(|e| SocketCanError::from_io(iface, "setsockopt SO_TIMESTAMPNS", e))?;
+        Ok(AsyncSocketCanSource {
+            sock,
+            iface: iface.to_string(),
+            bus,
+        })
+    }
+
+    /// Sets the kernel receive buffer (see [`SocketCanSource::set_receive_buffer`]).
+    pub fn set_receive_buffer(&self, bytes: usize) -> Result<(), SocketCanError> {
+        let val = i32::try_from(bytes).unwrap_or(i32::MAX);
+        self.sock
+            .set_socket_option_int(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, val)
+            .or_else(|_| {
+                self.sock
+                    .set_socket_option_int(libc::SOL_SOCKET, libc::SO_RCVBUF, val)
+            })
+            .map_err(|e| SocketCanError::from_io(&self.iface, "setsockopt SO_RCVBUF", e))
+    }
+
+    /// Waits for the next frame (wrap in `tokio::time::timeout` for an idle limit).
+    pub async fn recv(&self) -> Result<Frame, SocketCanError> {
+        let (any, at) = self
+            .sock
+            .read_frame_with_timestamp()
+            .await
+            .map_err(|e| SocketCanError::from_io(&self.iface, "read", e))?;
+        Ok(from_socketcan(&any, self.bus, epoch_ns(at)))
     }
 }
 

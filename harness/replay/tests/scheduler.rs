@@ -442,3 +442,19 @@ fn stop_handle_ends_a_forever_wall_replay() {
         assert!(stats.frames_sent >= 5);
     });
 }
+
+#[test]
+fn extreme_speeds_do_not_panic() {
+    for speed in [1e-300, f64::MIN_POSITIVE, 1e300] {
+        let opts = ReplayOptions {
+            clock: Clock::Wall { speed },
+            ..Default::default()
+        };
+        let mut clock = FakeWallClock::new();
+        let stats = Replay::new(VecSource::new(vec![f(0, 0, 1), f(1000, 0, 2)]), opts)
+            .unwrap()
+            .run_with_clock(&mut CollectingSink::default(), &mut clock)
+            .unwrap();
+        assert_eq!(stats.frames_sent, 2, "speed {speed}");
+    }
+}

@@ -3,7 +3,7 @@
 #![cfg(feature = "socketcan")]
 
 use ovms_replay::socketcan::{
-    create_vcan, probe_af_can, SocketCanError, SocketCanSink, SocketCanSource,
+    create_vcan, probe_af_can, AsyncSocketCanSource, SocketCanError, SocketCanSink, SocketCanSource,
 };
 
 #[test]
@@ -49,4 +49,20 @@ fn kernel_without_af_can_gives_clean_errors() {
     let err = create_vcan("ovmstest0").unwrap_err();
     assert!(matches!(err, SocketCanError::Netlink { .. }), "{err:?}");
     assert!(err.to_string().contains("ovmstest0"), "{err}");
+}
+
+#[test]
+fn async_source_needs_a_runtime_and_reports_missing_interfaces() {
+    let err = AsyncSocketCanSource::open("ovmsnone0", 0).unwrap_err();
+    assert!(matches!(err, SocketCanError::NoRuntime { .. }), "{err:?}");
+    assert!(err.to_string().contains("tokio runtime"), "{err}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let err = AsyncSocketCanSource::open("ovmsnone0", 0).unwrap_err();
+        assert!(matches!(err, SocketCanError::Unavailable { .. }), "{err:?}");
+        assert_eq!(err.errno(), Some(19));
+    });
 }

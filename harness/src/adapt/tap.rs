@@ -132,6 +132,23 @@ impl ModuleTap {
             .map_err(|e| e.to_string())
     }
 
+    /// Wait until at least `n` module PUBLISHes passed the tap (an await on the tap's event
+    /// stream); the error is the count reached at the timeout.
+    pub async fn wait_publishes(&self, n: usize, timeout: Duration) -> Result<(), usize> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut events = self.inner.events();
+        loop {
+            let have = self.inner.publishes(Direction::ToBroker).len();
+            if have >= n {
+                return Ok(());
+            }
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+                Ok(Err(_)) | Err(_) => return Err(have),
+            }
+        }
+    }
+
     /// Stop the tap (closes its connections).
     pub async fn stop(self) {
         self.inner.shutdown().await;

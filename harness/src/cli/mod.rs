@@ -157,7 +157,7 @@ pub fn main() -> ExitCode {
 
 fn canlog(cmd: crate::adapt::external::CanlogCommand) -> ExitCode {
     match crate::adapt::external::run_canlog(cmd) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("ovms-hil canlog: {e}");
             ExitCode::from(2)
@@ -167,7 +167,7 @@ fn canlog(cmd: crate::adapt::external::CanlogCommand) -> ExitCode {
 
 fn dbc_decode(args: crate::adapt::external::DbcDecodeArgs) -> ExitCode {
     match crate::adapt::external::run_dbc_decode(args) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("ovms-hil dbc decode: {e}");
             ExitCode::from(2)

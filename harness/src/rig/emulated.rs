@@ -9,6 +9,7 @@ use std::time::Duration as StdDuration;
 use ovms_emu::{spawn, BrokerUrl, ClockMode, EmuConfig, EmuEvent, EmuHandle, Secret};
 use ovms_firmware::module::ModuleConfig;
 use ovms_firmware::time::{Duration, Instant};
+use ovms_firmware::vehicle::Vehicle;
 use tokio::sync::broadcast;
 
 use super::ModuleSetup;
@@ -40,8 +41,17 @@ pub struct Emulated {
 }
 
 impl Emulated {
-    /// Spawn the module against `setup.broker_url` (the scenario's tap).
+    /// Spawn the module against `setup.broker_url` (the scenario's tap), on the virtual clock.
     pub async fn start(setup: ModuleSetup) -> Result<Emulated, String> {
+        Emulated::start_with_vehicle(setup, None, true).await
+    }
+
+    /// Spawn the module with a vehicle decoder, on the virtual clock or the wall clock.
+    pub async fn start_with_vehicle(
+        setup: ModuleSetup,
+        vehicle: Option<Box<dyn Vehicle>>,
+        virtual_clock: bool,
+    ) -> Result<Emulated, String> {
         let url: BrokerUrl = setup.broker_url.parse().map_err(|e| format!("{e}"))?;
         let module = ModuleConfig {
             vehicle_id: setup.vehicle_id.clone(),
@@ -54,7 +64,12 @@ impl Emulated {
             ..ModuleConfig::default()
         };
         let mut cfg = EmuConfig::new(url, setup.profile, module);
-        cfg.clock = ClockMode::Virtual;
+        cfg.clock = if virtual_clock {
+            ClockMode::Virtual
+        } else {
+            ClockMode::Wall
+        };
+        cfg.vehicle = vehicle;
         cfg.password = setup.password.map(Secret::new);
         cfg.initial_metrics = setup.initial_metrics;
         cfg.barrier_timeout = setup.barrier_timeout;

@@ -45,6 +45,16 @@ pub struct ModuleSetup {
     pub barrier_timeout: StdDuration,
 }
 
+/// Load a vehicle by name (searched in `<repo>/scenarios/vehicles`, the repo being the rig
+/// directory's parent) or by path.
+pub fn load_vehicle(
+    name: &str,
+    rig_dir: &Path,
+) -> Result<Box<dyn ovms_firmware::vehicle::Vehicle>, String> {
+    let root = rig_dir.parent().unwrap_or(rig_dir);
+    ovms_vehicles::load_vehicle(name, &root.join("scenarios/vehicles")).map_err(|e| e.to_string())
+}
+
 /// A running module.
 #[derive(Debug)]
 pub enum ModuleRig {
@@ -55,12 +65,25 @@ pub enum ModuleRig {
 }
 
 impl ModuleRig {
-    /// Start the module the rig file describes.
-    pub async fn start(rig: &RigFile, rig_dir: &Path, setup: ModuleSetup) -> Result<ModuleRig, String> {
+    /// Start the module the rig file describes, with the vehicle `vehicle` names (if any).
+    pub async fn start(
+        rig: &RigFile,
+        rig_dir: &Path,
+        setup: ModuleSetup,
+        vehicle: Option<&str>,
+    ) -> Result<ModuleRig, String> {
         match rig.kind {
-            RigKind::Emulated => Ok(ModuleRig::InProcess(emulated::Emulated::start(setup).await?)),
+            RigKind::Emulated => {
+                let v = match vehicle {
+                    Some(name) => Some(load_vehicle(name, rig_dir)?),
+                    None => None,
+                };
+                Ok(ModuleRig::InProcess(
+                    emulated::Emulated::start_with_vehicle(setup, v, true).await?,
+                ))
+            }
             RigKind::EmulatorProcess => Ok(ModuleRig::Process(
-                process::EmuProcess::start(&rig.emulator, rig_dir, setup).await?,
+                process::EmuProcess::start(&rig.emulator, rig_dir, setup, vehicle).await?,
             )),
             RigKind::Bench => Err("bench rigs cannot be driven by this build".into()),
         }

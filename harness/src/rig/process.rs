@@ -51,7 +51,12 @@ fn free_port() -> Result<u16, String> {
 
 impl EmuProcess {
     /// Start the child and connect to its control port.
-    pub async fn start(spec: &EmulatorSpec, rig_dir: &Path, setup: ModuleSetup) -> Result<EmuProcess, String> {
+    pub async fn start(
+        spec: &EmulatorSpec,
+        rig_dir: &Path,
+        setup: ModuleSetup,
+        vehicle: Option<&str>,
+    ) -> Result<EmuProcess, String> {
         let binary = find_binary(spec, rig_dir);
         let port = free_port()?;
         let mut cmd = Command::new(&binary);
@@ -67,6 +72,9 @@ impl EmuProcess {
             .arg(&setup.vehicle_id)
             .arg("--user")
             .arg(&setup.user);
+        if let Some(v) = vehicle {
+            cmd.arg("--vehicle").arg(v);
+        }
         for (k, v) in &setup.params {
             cmd.arg("--param").arg(format!("{k}={v}"));
         }

@@ -134,7 +134,7 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
     let broker = crate::adapt::broker::start(&choice)
         .await
         .map_err(RunError::Broker)?;
-    println!("broker: {}", broker.describe());
+    println!("{}", broker.describe());
     println!(
         "rig: {} ({}); profiles: {}",
         rig.name.as_deref().unwrap_or("unnamed"),

@@ -11,6 +11,7 @@
 //! - [`session`]: CONNECT, will, power and network cuts.
 //! - [`notify`]: notifications.
 //! - [`commands`]: commands and responses.
+//! - [`vehicle`]: the vehicle and CAN logs replayed into it.
 //!
 //! Steps are registered explicitly in [`collection`] (not through the `inventory`-based macros), so
 //! the same collection serves the runner and `ovms-hil lint`, with each step's source location.
@@ -24,6 +25,7 @@ pub mod notify;
 pub mod publish;
 pub mod session;
 pub mod time;
+pub mod vehicle;
 
 use std::future::Future;
 
@@ -92,6 +94,7 @@ pub fn all() -> Vec<StepDef> {
     v.extend(session::steps());
     v.extend(notify::steps());
     v.extend(commands::steps());
+    v.extend(vehicle::steps());
     v
 }
 

@@ -220,9 +220,10 @@ impl Emu {
 
     /// Send `sig` and wait for the exit code.
     pub fn signal_and_wait(&mut self, sig: &str) -> Option<i32> {
-        let st = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.child.id().to_string())
+        // The shell's built-in kill: no procps needed.
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{sig} {}", self.child.id()))
             .status()
             .unwrap();
         assert!(st.success());

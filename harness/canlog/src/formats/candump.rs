@@ -173,7 +173,14 @@ pub(crate) fn parse_frame(s: &[u8], col: usize) -> LineResult<Frame> {
         }
         return Ok(frame);
     }
-    frame.data.reserve(rest.len() / 2);
+    frame.data = Vec::with_capacity(rest.len() / 2);
+    // Fast path: plain hex pairs (no `.` separators, no `_` DLC suffix).
+    if rest.len().is_multiple_of(2) && rest.len() / 2 <= max {
+        match crate::parse::hex_pairs(rest, &mut frame.data) {
+            Ok(()) => return Ok(frame),
+            Err(_) => frame.data.clear(), // find the exact error (or the separators) below
+        }
+    }
     let mut i = 0;
     while i < rest.len() {
         if rest[i] == b'.' {

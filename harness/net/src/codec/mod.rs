@@ -1,6 +1,6 @@
 //! Sans-IO MQTT 3.1/3.1.1/5 codec used by the wire tap.
 //!
-//! Layout: [`header`] holds the fixed header and the cheap completeness [`check`]; [`wire`] reads
+//! Layout: [`header`] holds the fixed header and the cheap completeness [`check`]; `wire` reads
 //! and writes fields; [`connect`], [`publish`] and [`subscribe`] each own the parse and encode of
 //! their packets; [`packet`] dispatches by type. The split follows mini-redis: `check` decides
 //! whether a whole packet is buffered (incomplete is `Ok(None)`, never an error), then

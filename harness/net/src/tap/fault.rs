@@ -7,11 +7,32 @@
 //!   sends the will. A side that closes meanwhile is not reported to the other until `heal`.
 //!   Connections accepted while half-open are black-holed too.
 //! - **delay**: each packet waits this long before it is forwarded (order is kept).
+//! - **hook**: a function sees every decoded packet and returns a [`Verdict`]: pass, drop,
+//!   replace or delay it (e.g. drop one PUBACK to make the module retransmit with DUP).
 
 use super::shared::TapShared;
 use super::Direction;
+use crate::codec::Packet;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// What a packet hook decides for one packet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Forward unchanged.
+    Pass,
+    /// Swallow it (recorded with `forwarded: false`).
+    Drop,
+    /// Forward this packet instead (the original is recorded as not forwarded, the
+    /// replacement as injected).
+    Replace(Packet),
+    /// Forward after this extra delay.
+    Delay(Duration),
+}
+
+/// A packet hook: called for every packet in both directions (not for packets swallowed by
+/// half-open, nor for barrier sentinels).
+pub type PacketHook = Arc<dyn Fn(Direction, &Packet) -> Verdict + Send + Sync>;
 
 /// Current fault settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,6 +83,16 @@ impl FaultHandle {
             Direction::ToBroker => f.delay_to_broker = d,
             Direction::ToClient => f.delay_to_client = d,
         });
+    }
+
+    /// Installs a packet hook (replacing any previous one).
+    pub fn set_hook(&self, hook: impl Fn(Direction, &Packet) -> Verdict + Send + Sync + 'static) {
+        *self.shared.hook.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(hook));
+    }
+
+    /// Removes the packet hook.
+    pub fn clear_hook(&self) {
+        *self.shared.hook.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Current settings.

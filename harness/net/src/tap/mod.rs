@@ -1,8 +1,8 @@
 //! The wire tap: a TCP proxy between module and broker that decodes MQTT in both directions,
 //! records every packet exactly as sent, and injects faults.
 //!
-//! Layout: [`server`] accepts (given its listener and shutdown future); [`conn`] pairs a client
-//! with a fresh upstream connection; [`pump`] moves one direction packet by packet; [`fault`]
+//! Layout: `server` accepts (given its listener and shutdown future); `conn` pairs a client
+//! with a fresh upstream connection; `pump` moves one direction packet by packet; [`fault`]
 //! holds cut / half-open / delay and the [`FaultHandle`]; [`event`] defines the records;
 //! `shared` holds state common to all of them. Malformed MQTT from either side is recorded as an
 //! error event and closes that connection; nothing panics on input.
@@ -17,7 +17,7 @@ mod server;
 mod shared;
 
 pub use event::{Direction, TapEvent, TapEventKind};
-pub use fault::{FaultHandle, Faults};
+pub use fault::{FaultHandle, Faults, PacketHook, Verdict};
 pub use shared::TapStats;
 
 use crate::broker::Endpoint;

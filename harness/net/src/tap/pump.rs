@@ -2,6 +2,7 @@
 //! record each packet, apply faults, forward the exact bytes.
 
 use super::event::TapEventKind;
+use super::fault::Verdict;
 use super::shared::{Close, Inject, TapShared};
 use super::Direction;
 use crate::codec::{self, Packet, Publish, Version};
@@ -146,12 +147,45 @@ impl Pump {
                 });
                 continue;
             }
-            self.record(TapEventKind::Packet {
-                packet,
-                forwarded: true,
-                injected: false,
-            });
-            let delay = faults.delay(self.dir);
+            let verdict = self.shared.hook_verdict(self.dir, &packet);
+            let mut delay = faults.delay(self.dir);
+            let mut out = frame.to_vec();
+            match verdict {
+                Verdict::Pass => self.record(TapEventKind::Packet {
+                    packet,
+                    forwarded: true,
+                    injected: false,
+                }),
+                Verdict::Delay(d) => {
+                    delay += d;
+                    self.record(TapEventKind::Packet {
+                        packet,
+                        forwarded: true,
+                        injected: false,
+                    });
+                }
+                Verdict::Drop => {
+                    self.record(TapEventKind::Packet {
+                        packet,
+                        forwarded: false,
+                        injected: false,
+                    });
+                    continue;
+                }
+                Verdict::Replace(replacement) => {
+                    self.record(TapEventKind::Packet {
+                        packet,
+                        forwarded: false,
+                        injected: false,
+                    });
+                    out = replacement.encode(self.version());
+                    self.record(TapEventKind::Packet {
+                        packet: replacement,
+                        forwarded: true,
+                        injected: true,
+                    });
+                }
+            }
             if !delay.is_zero() {
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
@@ -162,7 +196,7 @@ impl Pump {
                     }
                 }
             }
-            if let Err(e) = self.writer.write_all(&frame).await {
+            if let Err(e) = self.writer.write_all(&out).await {
                 return Err(Stop::Io(format!("write: {e}")));
             }
         }

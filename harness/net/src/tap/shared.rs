@@ -1,7 +1,7 @@
 //! State shared by the accept loop, the connection pumps and the `Tap` handle.
 
 use super::event::{TapEvent, TapEventKind};
-use super::fault::Faults;
+use super::fault::{Faults, PacketHook, Verdict};
 use super::Direction;
 use crate::capture::CaptureWriter;
 use crate::codec::Version;
@@ -63,6 +63,8 @@ pub(crate) struct TapShared {
     pub max_packet: usize,
     /// Bumped on every recorded event so waiters can re-check history.
     pub changed: watch::Sender<u64>,
+    /// Optional per-packet fault hook.
+    pub hook: Mutex<Option<PacketHook>>,
 }
 
 impl std::fmt::Debug for TapShared {
@@ -84,6 +86,7 @@ impl TapShared {
             stats: Mutex::new(TapStats::default()),
             max_packet,
             changed: watch::channel(0).0,
+            hook: Mutex::new(None),
         }
     }
 
@@ -126,6 +129,15 @@ impl TapShared {
             .push(ev.clone());
         let _ = self.events.send(ev);
         self.changed.send_modify(|n| *n += 1);
+    }
+
+    /// Asks the hook (if any) what to do with `packet`.
+    pub(crate) fn hook_verdict(&self, dir: Direction, packet: &crate::codec::Packet) -> Verdict {
+        let hook = self.hook.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        match hook {
+            Some(h) => h(dir, packet),
+            None => Verdict::Pass,
+        }
     }
 
     /// Signals every open connection to close abruptly.
