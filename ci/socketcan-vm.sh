@@ -4,7 +4,7 @@
 #
 #   ci/socketcan-vm.sh            build, boot, test; exit 0 only if the tests passed
 #
-# Needs Debian/Ubuntu with apt (missing packages are installed: qemu-system-x86, busybox-static,
+# Needs Debian/Ubuntu with apt (missing packages are installed: qemu-system-x86, busybox-static, xz-utils,
 # kmod, cpio), root (for apt-get) and cargo. The kernel .deb is downloaded and unpacked, not
 # installed. Everything is cached under build/vm/ (gitignored); the test binary is built
 # statically into build/vm-target/. Environment knobs:
@@ -31,7 +31,7 @@ START=$(date +%s)
 
 # --- 1. host packages (idempotent) --------------------------------------------------------------
 need=()
-for pkg in qemu-system-x86 busybox-static kmod cpio; do
+for pkg in qemu-system-x86 busybox-static kmod cpio xz-utils; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then

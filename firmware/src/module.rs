@@ -7,7 +7,8 @@
 //!
 //! Method kinds:
 //! - getters: [`Module::metrics`], [`Module::profile`], [`Module::prefix`], [`Module::is_connected`],
-//!   [`Module::peers`], [`Module::clients`], [`Module::status`], [`Module::config`];
+//!   [`Module::peers`], [`Module::clients`], [`Module::status`], [`Module::config`],
+//!   [`Module::stats`], [`Module::current_interval_secs`];
 //! - inputs: [`Module::handle`], [`Module::handle_timeout`], [`Module::set_vehicle`],
 //!   [`Module::run_command`], [`Module::log`];
 //! - outputs: [`Module::poll_action`], [`Module::drain_actions`], [`Module::poll_timeout`].
@@ -61,6 +62,19 @@ pub struct ModuleConfig {
     /// Maintain `m.monotonic` (seconds since boot), refreshed before every metric pass, as the
     /// firmware does every second. Off by default: it would appear in every modified pass.
     pub monotonic_metric: bool,
+}
+
+/// Counters of what the module has done (for status output and tests).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ModuleStats {
+    /// Accepted connections (CONNACK 0) so far.
+    pub connections: u64,
+    /// When the last CONNECT went out.
+    pub last_connect: Option<Instant>,
+    /// Full passes started (the chunks of one pass count once).
+    pub full_passes: u64,
+    /// Modified passes run (every chunk counts).
+    pub modified_passes: u64,
 }
 
 /// One emulated module.
@@ -259,6 +273,16 @@ impl Module {
     /// The `server v3 status` text.
     pub fn status(&self) -> String {
         self.status_text()
+    }
+
+    /// Counters: connections, passes.
+    pub fn stats(&self) -> ModuleStats {
+        ModuleStats {
+            connections: self.session.connections,
+            last_connect: self.session.last_connect,
+            full_passes: self.passes.full_passes,
+            modified_passes: self.passes.modified_passes,
+        }
     }
 
     /// The modified-pass interval in seconds that applies right now.

@@ -252,3 +252,19 @@ fn ship_4_1_3_3_006_defaults_peer_10s_awake_60s_idle_600s() {
     churn(&mut r, 300, None);
     assert_eq!(r.times_of("metric/v/b/soc"), vec![1, 62, 123, 184, 245]);
 }
+
+#[test]
+fn step_jumps_straight_to_each_pass_draft() {
+    let mut r = Rig::new("draft");
+    r.client_publish("c/app", b"1");
+    // Each step lands on the next deadline: the pass at 60 s, the client's expiry at 120 s (it
+    // fires before that second's tick, which then runs at the idle rate), then every 600 s.
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        assert!(r.step());
+        times.push(r.now.as_millis());
+    }
+    assert_eq!(times, vec![60_000, 120_000, 660_000, 1_260_000, 1_860_000]);
+    assert_eq!(r.times_of("m/s/v3/peers"), vec![0, 120], "connect pass, then the expiry's change");
+    assert_eq!(r.drive_bounded(10), 10);
+}

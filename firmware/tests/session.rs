@@ -358,3 +358,16 @@ fn server_v3_status_reports_state() {
     let s = r.module.run_command(r.now, "server v3 status");
     assert!(s.starts_with("State: Connected\n"), "{s}");
 }
+
+#[test]
+fn stats_count_connections_and_passes() {
+    let mut r = Rig::new("fw-3.3.005");
+    r.run_secs(1300);
+    r.cut();
+    r.run_secs(61); // reconnect at 1360, connect pass on the 1361 tick
+    let s = r.module.stats();
+    assert_eq!(s.connections, 2);
+    assert_eq!(s.last_connect, Some(secs(1360)));
+    assert_eq!(s.full_passes, 2, "one per connection (sendall off)");
+    assert_eq!(s.modified_passes, 2, "at 602 and 1203");
+}

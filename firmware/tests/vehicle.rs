@@ -90,3 +90,30 @@ fn vehicle_decodes_frames_into_published_metrics() {
         "one tick per second"
     );
 }
+
+/// A decoder without per-second work.
+struct QuietVehicle;
+
+impl Vehicle for QuietVehicle {
+    fn type_code(&self) -> &str {
+        "XQ"
+    }
+    fn handle_frame(&mut self, _now: Instant, _f: CanFrame<'_>, _out: &mut Vec<VehicleOutput>) {}
+    fn needs_tick(&self) -> bool {
+        false
+    }
+}
+
+#[test]
+fn vehicle_ticks_wake_every_second_only_when_needed() {
+    let mut r = Rig::new("fw-3.3.005");
+    r.module
+        .set_vehicle(r.now, Box::new(TestVehicle { ticks: 0 }));
+    r.run_secs(3600);
+    assert!(r.wakeups >= 3600, "{}", r.wakeups);
+    let mut r = Rig::new("fw-3.3.005");
+    r.module.set_vehicle(r.now, Box::new(QuietVehicle));
+    r.run_secs(3600);
+    assert!(r.wakeups < 20, "{}", r.wakeups);
+    assert_eq!(r.sent_to("metric/v/type")[0].payload(), "XQ");
+}

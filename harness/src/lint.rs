@@ -52,7 +52,12 @@ pub fn lint(paths: &[PathBuf]) -> Vec<Finding> {
     out
 }
 
-fn collect(p: &Path, features: &mut Vec<PathBuf>, yamls: &mut Vec<PathBuf>, out: &mut Vec<Finding>) {
+fn collect(
+    p: &Path,
+    features: &mut Vec<PathBuf>,
+    yamls: &mut Vec<PathBuf>,
+    out: &mut Vec<Finding>,
+) {
     if p.is_dir() {
         let Ok(rd) = std::fs::read_dir(p) else {
             out.push(Finding {
@@ -96,7 +101,10 @@ fn check_feature(
         for t in tags.iter().filter(|t| ids::is_requirement_tag(t)) {
             if !ids::is_known_requirement(t) {
                 out.push(Finding {
-                    text: format!("{}:{line}: warning: @{t} names no known requirement", path.display()),
+                    text: format!(
+                        "{}:{line}: warning: @{t} names no known requirement",
+                        path.display()
+                    ),
                     error: false,
                 });
             }
@@ -200,7 +208,9 @@ mod tests {
         let f = lint(&[p.clone()]);
         let texts: Vec<&str> = f.iter().map(|f| f.text.as_str()).collect();
         assert!(
-            texts.iter().any(|t| t.contains("x.feature:5:") && t.contains("undefined step")),
+            texts
+                .iter()
+                .any(|t| t.contains("x.feature:5:") && t.contains("undefined step")),
             "{texts:?}"
         );
         assert!(texts.iter().any(|t| t.contains("@V3-NOPE-1")), "{texts:?}");

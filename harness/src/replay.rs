@@ -105,8 +105,11 @@ impl LogFeeder {
                 }
             }
             Pace::Wall(speed) => {
-                let start = *self.start_wall.get_or_insert_with(tokio::time::Instant::now);
-                let scaled = StdDuration::from_secs_f64(offset_ms as f64 / 1000.0 / speed.max(1e-6));
+                let start = *self
+                    .start_wall
+                    .get_or_insert_with(tokio::time::Instant::now);
+                let scaled =
+                    StdDuration::from_secs_f64(offset_ms as f64 / 1000.0 / speed.max(1e-6));
                 tokio::time::sleep_until(start + scaled).await;
             }
         }
@@ -143,7 +146,8 @@ async fn replay(args: ReplayArgs) -> Result<(), String> {
         .vehicles_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("scenarios/vehicles"));
-    let vehicle = ovms_vehicles::load_vehicle(&args.vehicle, &vehicles_dir).map_err(|e| e.to_string())?;
+    let vehicle =
+        ovms_vehicles::load_vehicle(&args.vehicle, &vehicles_dir).map_err(|e| e.to_string())?;
     let profile = Profile::by_name_or_path(&args.profile).map_err(|e| e.to_string())?;
     let mut feeder = LogFeeder::open(&args.log, pace)?;
 

@@ -302,7 +302,11 @@ impl HilWorld {
     }
 
     /// Replay a CAN log into the module; the barrier runs whenever the module published.
-    pub async fn replay_log(&mut self, path: &std::path::Path, pace: crate::replay::Pace) -> Result<crate::replay::FeedStats, String> {
+    pub async fn replay_log(
+        &mut self,
+        path: &std::path::Path,
+        pace: crate::replay::Pace,
+    ) -> Result<crate::replay::FeedStats, String> {
         let mut feeder = crate::replay::LogFeeder::open(path, pace)?;
         let start = self.now().await?;
         let mut last_sent = self.module()?.sent_count();
@@ -463,7 +467,13 @@ impl HilWorld {
 fn slug(s: &str) -> String {
     let mut out: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     while out.contains("--") {
         out = out.replace("--", "-");

@@ -58,8 +58,17 @@ fn assert_all_failed(r: &RunResults, needles: &[&str]) {
     assert!(!r.scenarios.is_empty(), "no scenario was selected");
     assert!(!r.all_passed());
     for sc in &r.scenarios {
-        assert_eq!(sc.status(), Status::Failed, "{} passed despite the fault", sc.name);
-        let msg = sc.attempts.last().and_then(|a| a.message.clone()).unwrap_or_default();
+        assert_eq!(
+            sc.status(),
+            Status::Failed,
+            "{} passed despite the fault",
+            sc.name
+        );
+        let msg = sc
+            .attempts
+            .last()
+            .and_then(|a| a.message.clone())
+            .unwrap_or_default();
         assert!(
             needles.iter().any(|n| msg.contains(n)),
             "{}: message does not say what was wrong: {msg}",
@@ -67,7 +76,10 @@ fn assert_all_failed(r: &RunResults, needles: &[&str]) {
         );
         println!("[{}] {}\n    {msg}", sc.profile, sc.name);
     }
-    assert_eq!(r.final_line(), format!("0 passed, {} failed", r.scenarios.len()));
+    assert_eq!(
+        r.final_line(),
+        format!("0 passed, {} failed", r.scenarios.len())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,10 +92,11 @@ async fn wrong_retain_flag_fails_the_retain_scenarios() {
     )
     .await;
     assert_all_failed(&r, &["wrong retain flag", "no retained message"]);
-    assert!(r
-        .scenarios
-        .iter()
-        .any(|s| s.attempts[0].message.as_deref().unwrap_or("").contains("retain=false")));
+    assert!(r.scenarios.iter().any(|s| s.attempts[0]
+        .message
+        .as_deref()
+        .unwrap_or("")
+        .contains("retain=false")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +122,11 @@ async fn missed_cadence_fails_the_idle_cadence_scenario() {
     .await;
     assert_all_failed(
         &r,
-        &["publishes should be 600 s apart", "the cadence was missed", "expected 3 publish(es)"],
+        &[
+            "publishes should be 600 s apart",
+            "the cadence was missed",
+            "expected 3 publish(es)",
+        ],
     );
 }
 

@@ -31,6 +31,8 @@ pub(super) struct Session {
     pub status: String,
     /// Number of accepted connections so far.
     pub connections: u64,
+    /// When the last CONNECT went out.
+    pub last_connect: Option<Instant>,
 }
 
 impl Session {
@@ -50,7 +52,7 @@ pub(super) fn resolve_prefix(profile: &Profile, config: &super::ModuleConfig) ->
 impl Module {
     /// Emit CONNECT (the prefix and options are re-read from config, as `Connect()` does).
     pub(super) fn connect(&mut self, now: Instant) {
-        let _ = now;
+        self.session.last_connect = Some(now);
         self.prefix = resolve_prefix(&self.profile, &self.config);
         let spec = &self.profile.spec().session;
         let client_id = match (&self.config.client_id, spec.client_id_configurable) {

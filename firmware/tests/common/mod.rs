@@ -171,6 +171,24 @@ impl Rig {
         panic!("action storm: more than 100000 actions in one pump");
     }
 
+    /// One step: jump the time to the module's next deadline, fire it and carry out the actions.
+    /// Returns false when nothing is scheduled.
+    pub fn step(&mut self) -> bool {
+        let Some(next) = self.module.poll_timeout() else { return false };
+        assert!(next >= self.now, "deadline in the past: {next} < {}", self.now);
+        self.now = next;
+        self.module.handle_timeout(next);
+        self.wakeups += 1;
+        self.pump();
+        true
+    }
+
+    /// Step at most `max` times (a connected module always has a next pass, so this is the way to
+    /// "drive" it). Returns the number of steps taken.
+    pub fn drive_bounded(&mut self, max: usize) -> usize {
+        (0..max).take_while(|_| self.step()).count()
+    }
+
     /// Jump from deadline to deadline until `t` (inclusive), then set the time to `t`.
     pub fn advance_to(&mut self, t: Instant) {
         while let Some(next) = self.module.poll_timeout() {

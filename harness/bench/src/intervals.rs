@@ -15,8 +15,13 @@
 //! restoring it means `config rm server.v3 <instance>` rather than setting the default. A
 //! parameter never set at all prints `server.v3 not found`.
 //!
-//! Pure logic: the harness sends [`read_commands`], feeds the response text to
-//! [`parse_config_list`], builds an [`IntervalPlan`] with [`plan_intervals`], sends
+//! `ovms-emu`'s command processor speaks a different subset ([`Dialect::OvmsEmu`]): it has
+//! `config get PARAM INSTANCE` (answering the value or `Parameter not set`) and `config set`, but
+//! no `config list` or `config rm`; there an unset instance is restored by setting the profile's
+//! default.
+//!
+//! Pure logic: the harness sends [`Dialect::read_commands`], feeds the responses to
+//! [`Dialect::parse_read`], builds an [`IntervalPlan`] with [`plan_intervals`], sends
 //! [`IntervalPlan::apply`] (checking each response with [`check_response`]), runs the scenario,
 //! then sends [`IntervalPlan::restore`].
 
@@ -81,9 +86,80 @@ pub struct ConfigListing {
     pub instances: BTreeMap<String, String>,
 }
 
-/// The commands that read the current `server.v3` instances (one command).
+/// Which console command set the module has.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// The OVMS firmware: `config list PARAM`, `config set`, `config rm`.
+    #[default]
+    Firmware,
+    /// `ovms-emu`: `config get PARAM INSTANCE`, `config set` (no list, no rm).
+    OvmsEmu,
+}
+
+impl Dialect {
+    /// The commands that read the current values of the `wanted` instances.
+    pub fn read_commands(self, wanted: &[(String, u64)]) -> Vec<String> {
+        match self {
+            Dialect::Firmware => vec![format!("config list {PARAM}")],
+            Dialect::OvmsEmu => wanted
+                .iter()
+                .map(|(k, _)| format!("config get {PARAM} {k}"))
+                .collect(),
+        }
+    }
+
+    /// Turn the responses to [`Dialect::read_commands`] (same order) into a listing.
+    pub fn parse_read(
+        self,
+        wanted: &[(String, u64)],
+        responses: &[String],
+    ) -> Result<ConfigListing, IntervalError> {
+        match self {
+            Dialect::Firmware => match responses {
+                [one] => parse_config_list(PARAM, one),
+                _ => Err(IntervalError::Unexpected {
+                    param: PARAM.into(),
+                    line: 0,
+                    text: format!("expected 1 response, got {}", responses.len()),
+                }),
+            },
+            Dialect::OvmsEmu => {
+                if responses.len() != wanted.len() {
+                    return Err(IntervalError::Unexpected {
+                        param: PARAM.into(),
+                        line: 0,
+                        text: format!(
+                            "expected {} responses, got {}",
+                            wanted.len(),
+                            responses.len()
+                        ),
+                    });
+                }
+                let mut out = ConfigListing {
+                    param: PARAM.into(),
+                    instances: BTreeMap::new(),
+                };
+                for ((key, _), text) in wanted.iter().zip(responses) {
+                    let line = text.lines().next().unwrap_or("").trim_end_matches('\r');
+                    if let Some(e) = error_line(line) {
+                        return Err(IntervalError::Module {
+                            command: format!("config get {PARAM} {key}"),
+                            line: e.to_string(),
+                        });
+                    }
+                    if line != "Parameter not set" {
+                        out.instances.insert(key.clone(), line.to_string());
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// The commands that read the current `server.v3` instances on the firmware (one command).
 pub fn read_commands() -> Vec<String> {
-    vec![format!("config list {PARAM}")]
+    Dialect::Firmware.read_commands(&[])
 }
 
 /// Parse the text `config list <param>` answered. `param not found` is an empty listing.
@@ -199,6 +275,7 @@ pub fn plan_intervals(
     profile: &Profile,
     wanted: &[(String, u64)],
     current: &ConfigListing,
+    dialect: Dialect,
 ) -> Result<IntervalPlan, IntervalError> {
     let mut plan = IntervalPlan::default();
     for (key, value) in wanted {
@@ -219,33 +296,43 @@ pub fn plan_intervals(
             continue;
         }
         plan.apply.push(format!("config set {PARAM} {key} {value}"));
-        plan.restore.push(match &before {
-            Some(v) if !v.is_empty() && !v.contains(char::is_whitespace) => {
+        let default = profile.param_default(key);
+        plan.restore.push(match (&before, dialect, default) {
+            (Some(v), _, _) if !v.is_empty() && !v.contains(char::is_whitespace) => {
                 format!("config set {PARAM} {key} {v}")
             }
-            // An empty or spaced value cannot be given back on one command line; removing the
-            // instance returns it to the firmware default.
-            _ => format!("config rm {PARAM} {key}"),
+            // Unset before (or a value a command line cannot carry): removing the instance
+            // returns it to the firmware default.
+            (_, Dialect::Firmware, _) => format!("config rm {PARAM} {key}"),
+            // ovms-emu has no `config rm`: set the profile's default value.
+            (_, Dialect::OvmsEmu, Some(d)) => format!("config set {PARAM} {key} {d}"),
+            (_, Dialect::OvmsEmu, None) => {
+                return Err(IntervalError::UnknownInterval {
+                    profile: profile.name().to_string(),
+                    key: key.clone(),
+                })
+            }
         });
         plan.changes.push(IntervalChange {
             key: key.clone(),
             wanted: *value,
             before,
-            default: profile.param_default(key),
+            default,
         });
     }
     plan.restore.reverse();
     Ok(plan)
 }
 
-/// [`plan_intervals`] from the module's raw `config list server.v3` response.
-pub fn plan_from_response(
+/// [`plan_intervals`] from the module's responses to [`Dialect::read_commands`].
+pub fn plan_from_responses(
     profile: &Profile,
     wanted: &[(String, u64)],
-    config_list_response: &str,
+    dialect: Dialect,
+    responses: &[String],
 ) -> Result<IntervalPlan, IntervalError> {
-    let listing = parse_config_list(PARAM, config_list_response)?;
-    plan_intervals(profile, wanted, &listing)
+    let listing = dialect.parse_read(wanted, responses)?;
+    plan_intervals(profile, wanted, &listing, dialect)
 }
 
 #[cfg(test)]
@@ -315,7 +402,7 @@ mod tests {
             ("updatetime.on".to_string(), 2),
             ("updatetime.idle".to_string(), 600),
         ];
-        let p = plan_intervals(&prof("fw-3.3.006"), &wanted, &l).unwrap();
+        let p = plan_intervals(&prof("fw-3.3.006"), &wanted, &l, Dialect::Firmware).unwrap();
         assert_eq!(
             p.apply,
             vec![
@@ -340,27 +427,55 @@ mod tests {
         // fw-3.3.005 has updatetime.keepalive; the draft profile decides by its own spec.
         let l = ConfigListing::default();
         let k = vec![("updatetime.keepalive".to_string(), 30)];
-        assert!(plan_intervals(&prof("fw-3.3.005"), &k, &l).is_ok());
+        assert!(plan_intervals(&prof("fw-3.3.005"), &k, &l, Dialect::Firmware).is_ok());
         let bogus = vec![("updatetime.priority".to_string(), 30)];
-        let e = plan_intervals(&prof("fw-3.3.006"), &bogus, &l).unwrap_err();
+        let e = plan_intervals(&prof("fw-3.3.006"), &bogus, &l, Dialect::Firmware).unwrap_err();
         assert!(e.to_string().contains("updatetime.priority"), "{e}");
         let zero = vec![("updatetime.idle".to_string(), 0)];
         assert!(matches!(
-            plan_intervals(&prof("fw-3.3.006"), &zero, &l),
+            plan_intervals(&prof("fw-3.3.006"), &zero, &l, Dialect::Firmware),
             Err(IntervalError::BadValue { .. })
         ));
     }
 
     #[test]
     fn plan_from_raw_response() {
-        let p = plan_from_response(
-            &prof("fw-3.3.006"),
-            &[("updatetime.idle".to_string(), 3)],
-            "server.v3 not found\n",
-        )
-        .unwrap();
+        let w = [("updatetime.idle".to_string(), 3)];
+        let r = ["server.v3 not found\n".to_string()];
+        let p = plan_from_responses(&prof("fw-3.3.006"), &w, Dialect::Firmware, &r).unwrap();
         assert_eq!(p.apply, vec!["config set server.v3 updatetime.idle 3"]);
         assert_eq!(p.restore, vec!["config rm server.v3 updatetime.idle"]);
+        assert!(Dialect::Firmware.parse_read(&w, &[]).is_err());
+    }
+
+    #[test]
+    fn ovms_emu_dialect_reads_each_and_restores_defaults() {
+        let w = vec![
+            ("updatetime.idle".to_string(), 2),
+            ("updatetime.connected".to_string(), 2),
+        ];
+        assert_eq!(
+            Dialect::OvmsEmu.read_commands(&w),
+            vec![
+                "config get server.v3 updatetime.idle",
+                "config get server.v3 updatetime.connected"
+            ]
+        );
+        let r = ["Parameter not set\n".to_string(), "30\n".to_string()];
+        let p = plan_from_responses(&prof("fw-3.3.006"), &w, Dialect::OvmsEmu, &r).unwrap();
+        assert_eq!(
+            p.restore,
+            vec![
+                "config set server.v3 updatetime.connected 30",
+                "config set server.v3 updatetime.idle 600",
+            ]
+        );
+        let bad = ["Error: usage: config get PARAM INSTANCE\n".to_string(), "1\n".to_string()];
+        assert!(matches!(
+            Dialect::OvmsEmu.parse_read(&w, &bad),
+            Err(IntervalError::Module { .. })
+        ));
+        assert!(Dialect::OvmsEmu.parse_read(&w, &r[..1]).is_err());
     }
 
     #[test]

@@ -318,6 +318,30 @@ pub struct CommandSection {
     /// Longest wait for a response (ms).
     #[serde(default = "default_command_timeout_ms")]
     pub timeout_ms: u64,
+    /// Console command set of the module: `firmware` (`config list`/`config rm`) or `ovms-emu`
+    /// (`config get`).
+    #[serde(default)]
+    pub dialect: DialectName,
+}
+
+/// `bench.commands.dialect`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum DialectName {
+    /// The OVMS firmware.
+    #[default]
+    Firmware,
+    /// `ovms-emu`.
+    OvmsEmu,
+}
+
+impl From<DialectName> for crate::intervals::Dialect {
+    fn from(d: DialectName) -> Self {
+        match d {
+            DialectName::Firmware => crate::intervals::Dialect::Firmware,
+            DialectName::OvmsEmu => crate::intervals::Dialect::OvmsEmu,
+        }
+    }
 }
 
 fn default_client_id() -> String {
@@ -331,6 +355,7 @@ impl Default for CommandSection {
             run: None,
             client_id: default_client_id(),
             timeout_ms: default_command_timeout_ms(),
+            dialect: DialectName::Firmware,
         }
     }
 }
@@ -537,6 +562,8 @@ pub struct BenchRig {
     pub power: Option<PowerCommands>,
     /// Command channel.
     pub commands: CommandChannel,
+    /// The module's console command set (how intervals are read and restored).
+    pub dialect: crate::intervals::Dialect,
     /// Wanted intervals `(updatetime.<key>, seconds)`.
     pub intervals: Vec<(String, u64)>,
     /// Tolerances.
@@ -548,6 +575,31 @@ pub struct BenchRig {
 }
 
 impl BenchRig {
+    /// The profile the module's firmware speaks (`module.profile`, relative files against the
+    /// rig file's directory).
+    pub fn profile(&self) -> Result<ovms_firmware::profile::Profile, String> {
+        load_profile(
+            &self.module.profile,
+            self.path.parent().unwrap_or(Path::new(".")),
+        )
+    }
+
+    /// The interval plan for the rig's `bench.intervals`, from the module's answers to
+    /// [`BenchRig::interval_read_commands`].
+    pub fn interval_plan(
+        &self,
+        responses: &[String],
+    ) -> Result<crate::intervals::IntervalPlan, String> {
+        let profile = self.profile()?;
+        crate::intervals::plan_from_responses(&profile, &self.intervals, self.dialect, responses)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The commands that read the current values of the rig's intervals.
+    pub fn interval_read_commands(&self) -> Vec<String> {
+        self.dialect.read_commands(&self.intervals)
+    }
+
     /// The simulate server address for `bus` (1-based), if that bus is attached that way.
     pub fn simulate_addr(&self, bus: u8) -> Option<&str> {
         self.can.iter().find_map(|c| match &c.link {
@@ -703,13 +755,13 @@ fn yaml_diagnostic(e: &serde_saphyr::Error, path: &Path) -> Diagnostic {
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
-    let message = e
-        .to_string()
+    let text = e.to_string();
+    let message = text
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .unwrap_or("invalid YAML")
-        .to_string();
+        .unwrap_or("invalid YAML");
+    let message = strip_position(message).to_string();
     Diagnostic {
         severity: Severity::Error,
         path: path.to_path_buf(),
@@ -717,6 +769,20 @@ fn yaml_diagnostic(e: &serde_saphyr::Error, path: &Path) -> Diagnostic {
         col,
         message,
     }
+}
+
+/// Drop a leading `error: line L column C: ` the parser puts into its own message (the position
+/// is in the diagnostic already).
+fn strip_position(m: &str) -> &str {
+    let rest = m.strip_prefix("error: ").unwrap_or(m);
+    if let Some(r) = rest.strip_prefix("line ") {
+        if let Some((pos, msg)) = r.split_once(": ") {
+            if pos.split(" column ").all(|n| n.trim().parse::<u64>().is_ok()) {
+                return msg;
+            }
+        }
+    }
+    rest
 }
 
 fn check_text(text: &str, path: &Path) -> (Option<BenchRig>, Vec<Diagnostic>) {
@@ -810,6 +876,7 @@ fn validate(raw: RawRig, path: &Path, c: &mut Checker<'_>) -> Option<BenchRig> {
         probe: probe.flatten(),
         power: power.flatten(),
         commands: commands?,
+        dialect: b.commands.dialect.into(),
         intervals: b.intervals.wanted(),
         tolerance,
         boot: Duration::from_millis(b.boot_ms),
@@ -1253,10 +1320,10 @@ bench:
     fn unknown_key_in_bench_section_has_position() {
         let t = GOOD.replace("  tolerance: { cadence_ms: 500 }", "  tolerance: { cadense_ms: 500 }");
         let d = err(&t);
-        assert_eq!(d.line, 23, "{d}");
+        assert_eq!(d.line, 22, "{d}");
         assert!(d.col > 1, "{d}");
-        assert!(d.message.contains("cadense_ms"), "{d}");
-        assert!(d.to_string().starts_with("rigs/bench-x.yaml:23:"), "{d}");
+        assert!(d.message.starts_with("unknown field `cadense_ms`"), "{d}");
+        assert!(d.to_string().starts_with("rigs/bench-x.yaml:22:"), "{d}");
     }
 
     #[test]
@@ -1307,7 +1374,7 @@ bench:
         assert!(parse_bench_rig(&t, p()).is_ok());
         let t = GOOD.replace("{ connected: 10, on: 5 }", "{ connected: 0 }");
         let d = err(&t);
-        assert_eq!(d.line, 22, "{d}");
+        assert_eq!(d.line, 21, "{d}");
         assert!(d.message.contains("at least 1"), "{d}");
     }
 
@@ -1315,7 +1382,7 @@ bench:
     fn shell_channel_needs_placeholder() {
         let t = GOOD.replace("ssh ovms {command}", "ssh ovms");
         let d = err(&t);
-        assert_eq!(d.line, 21, "{d}");
+        assert_eq!(d.line, 20, "{d}");
         assert!(d.message.contains("{command}"), "{d}");
     }
 
@@ -1338,7 +1405,7 @@ bench:
     fn bad_tap_address() {
         let t = GOOD.replace("tap: 0.0.0.0:18830", "tap: somewhere");
         let d = err(&t);
-        assert_eq!(d.line, 13, "{d}");
+        assert_eq!(d.line, 12, "{d}");
         assert!(d.message.contains("IP:PORT"), "{d}");
     }
 

@@ -31,6 +31,9 @@ pub struct WillSpec {
     pub retain: bool,
 }
 
+/// Default for [`ClientOptions::max_packet_size`]: 16 MiB.
+pub const DEFAULT_MAX_PACKET_SIZE: usize = 16 * 1024 * 1024;
+
 /// How to connect a client.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -56,6 +59,8 @@ pub struct ClientOptions {
     pub reconnect_delay: Duration,
     /// How long the first connection may take.
     pub connect_timeout: Duration,
+    /// Largest packet sent or accepted (rumqttc's own default is only 10 KiB).
+    pub max_packet_size: usize,
 }
 
 impl ClientOptions {
@@ -73,6 +78,7 @@ impl ClientOptions {
             reconnect: true,
             reconnect_delay: Duration::from_millis(100),
             connect_timeout: Duration::from_secs(5),
+            max_packet_size: DEFAULT_MAX_PACKET_SIZE,
         }
     }
 
@@ -265,6 +271,7 @@ pub(crate) fn build(opts: &ClientOptions) -> Result<(Link, Loop), ClientError> {
             let mut o = rumqttc::MqttOptions::new(&opts.client_id, host, port);
             o.set_keep_alive(opts.keep_alive)
                 .set_clean_session(opts.clean_session)
+                .set_max_packet_size(opts.max_packet_size, opts.max_packet_size)
                 .set_inflight(16);
             if let Some((u, p)) = &opts.credentials {
                 o.set_credentials(u, p);
@@ -290,7 +297,10 @@ pub(crate) fn build(opts: &ClientOptions) -> Result<(Link, Loop), ClientError> {
             let mut o = rumqttc::v5::MqttOptions::new(&opts.client_id, host, port);
             o.set_keep_alive(opts.keep_alive)
                 .set_clean_start(opts.clean_session)
-                .set_connection_timeout(timeout);
+                .set_connection_timeout(timeout)
+                .set_max_packet_size(Some(
+                    u32::try_from(opts.max_packet_size).unwrap_or(u32::MAX),
+                ));
             if let Some((u, p)) = &opts.credentials {
                 o.set_credentials(u, p);
             }

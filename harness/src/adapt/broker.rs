@@ -3,7 +3,9 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use ovms_hil_net::{start_broker, BrokerChoice, BrokerHandle, BrokerOptions, Capabilities, Endpoint};
+use ovms_hil_net::{
+    start_broker, BrokerChoice, BrokerHandle, BrokerOptions, Capabilities, Endpoint,
+};
 
 /// A started broker, shared by all scenarios of a run (cheap to clone).
 #[derive(Clone, Debug)]

@@ -2,13 +2,12 @@
 
 use std::time::Duration;
 
-use ovms_hil_net::observer::{Observer, ObserverOptions};
-use ovms_hil_net::client::ClientOptions;
 use ovms_hil_net::capture::CaptureWriter;
+use ovms_hil_net::client::ClientOptions;
+use ovms_hil_net::observer::{Observer, ObserverOptions};
 use ovms_hil_net::{Endpoint, TimeSource};
 
 pub use ovms_hil_net::observer::Seen;
-
 
 /// One observer subscribed to some filters.
 #[derive(Debug)]
@@ -18,7 +17,11 @@ pub struct Watcher {
 
 impl Watcher {
     /// Connect as `client_id` and subscribe to `filters`; returns after the SUBACK.
-    pub async fn start(endpoint: &Endpoint, client_id: &str, filters: &[String]) -> Result<Watcher, String> {
+    pub async fn start(
+        endpoint: &Endpoint,
+        client_id: &str,
+        filters: &[String],
+    ) -> Result<Watcher, String> {
         Watcher::start_with(endpoint, client_id, filters, None, TimeSource::new()).await
     }
 

@@ -8,10 +8,16 @@
 pub const DRAFT_IDS: &[(&str, &str)] = &[
     ("V3-SES-1", "MQTT 3.1(.1) over TCP, TLS where configured"),
     ("V3-SES-2", "configurable topic prefix"),
-    ("V3-SES-3", "last will on the connected topic: no, retained, QoS 0"),
+    (
+        "V3-SES-3",
+        "last will on the connected topic: no, retained, QoS 0",
+    ),
     ("V3-SES-4", "connected = yes after CONNACK, retained"),
     ("V3-SES-5", "will delivered on loss without DISCONNECT"),
-    ("V3-MET-1", "metric topic = prefix + name with dots as slashes"),
+    (
+        "V3-MET-1",
+        "metric topic = prefix + name with dots as slashes",
+    ),
     ("V3-MET-2", "payload = the metric's string value"),
     ("V3-MET-3", "metrics retained, QoS 0"),
     ("V3-MET-4", "only modified metrics per cadence tick"),
@@ -19,7 +25,10 @@ pub const DRAFT_IDS: &[(&str, &str)] = &[
     ("V3-CLI-1", "client heartbeat 1, QoS 1, once a minute"),
     ("V3-CLI-2", "client will 0 on the heartbeat topic"),
     ("V3-CLI-3", "module counts live clients in s.v3.peers"),
-    ("V3-CLI-4", "client expires after 2 minutes without heartbeat"),
+    (
+        "V3-CLI-4",
+        "client expires after 2 minutes without heartbeat",
+    ),
     ("V3-CLI-5", "client re-announces when connected turns yes"),
     ("V3-CAD-1", "clients live: modified metrics once a minute"),
     ("V3-CAD-2", "no clients: modified metrics every ten minutes"),
@@ -40,8 +49,8 @@ pub const DRAFT_IDS: &[(&str, &str)] = &[
 
 /// Section numbers of `server-v3-as-shipped.md` that `@SHIP-<n>` tags may name.
 pub const SHIP_SECTIONS: &[&str] = &[
-    "1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "1.10", "2", "3", "4", "4.1",
-    "4.2", "4.3", "4.4", "4.5", "4.6", "5", "9",
+    "1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "1.7", "1.8", "1.9", "1.10", "2", "3", "4",
+    "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "5", "9",
 ];
 
 /// The ids a requirements markdown defines: every `**V3-XXX-N**` that opens a list item.
@@ -95,8 +104,8 @@ mod tests {
             let heading = format!(" {sec} ");
             let dotted = format!(" {sec}. ");
             assert!(
-                md.lines().any(|l| l.starts_with('#')
-                    && (l.contains(&heading) || l.contains(&dotted))),
+                md.lines()
+                    .any(|l| l.starts_with('#') && (l.contains(&heading) || l.contains(&dotted))),
                 "section {sec} not found"
             );
         }

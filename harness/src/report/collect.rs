@@ -172,11 +172,7 @@ fn panic_text(info: &event::Info) -> String {
 impl<W: 'static> Writer<W> for Collector {
     type Cli = cli::Empty;
 
-    async fn handle_event(
-        &mut self,
-        ev: parser::Result<Event<Cucumber<W>>>,
-        _cli: &Self::Cli,
-    ) {
+    async fn handle_event(&mut self, ev: parser::Result<Event<Cucumber<W>>>, _cli: &Self::Cli) {
         let ev = match ev {
             Ok(ev) => ev,
             Err(e) => {

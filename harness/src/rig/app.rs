@@ -79,8 +79,14 @@ impl AppClient {
     pub async fn publish(&self, payload: &[u8]) -> Result<(), String> {
         let c = self.client()?;
         let r = if self.qos > 0 {
-            c.publish_confirmed(&self.topic, payload.to_vec(), self.qos, false, StdDuration::from_secs(5))
-                .await
+            c.publish_confirmed(
+                &self.topic,
+                payload.to_vec(),
+                self.qos,
+                false,
+                StdDuration::from_secs(5),
+            )
+            .await
         } else {
             c.publish(&self.topic, payload.to_vec(), 0, false).await
         };
@@ -91,8 +97,14 @@ impl AppClient {
     pub async fn publish_to(&self, topic: &str, payload: &[u8], qos: u8) -> Result<(), String> {
         let c = self.client()?;
         let r = if qos > 0 {
-            c.publish_confirmed(topic, payload.to_vec(), qos, false, StdDuration::from_secs(5))
-                .await
+            c.publish_confirmed(
+                topic,
+                payload.to_vec(),
+                qos,
+                false,
+                StdDuration::from_secs(5),
+            )
+            .await
         } else {
             c.publish(topic, payload.to_vec(), 0, false).await
         };

@@ -158,7 +158,13 @@ impl Emulated {
     }
 
     /// Feed a CAN frame.
-    pub async fn can_frame(&self, bus: u8, id: u32, extended: bool, data: &[u8]) -> Result<(), String> {
+    pub async fn can_frame(
+        &self,
+        bus: u8,
+        id: u32,
+        extended: bool,
+        data: &[u8],
+    ) -> Result<(), String> {
         self.handle
             .can_frame(bus, id, extended, data)
             .await

@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn default_rig_file_parses() {
-        let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../rigs/emulated.yaml"));
+        let p = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../rigs/emulated.yaml"
+        ));
         let rig = RigFile::load(p).unwrap();
         assert_eq!(rig.kind, RigKind::Emulated);
         assert!(!rig.module.vehicle_id.is_empty());
@@ -313,8 +316,11 @@ mod tests {
 
     #[test]
     fn socketcan_needs_interface() {
-        let e = RigFile::parse("kind: bench\ncan: { kind: socketcan }\n", Path::new("r.yaml"))
-            .unwrap_err();
+        let e = RigFile::parse(
+            "kind: bench\ncan: { kind: socketcan }\n",
+            Path::new("r.yaml"),
+        )
+        .unwrap_err();
         assert!(e.message.contains("interface"), "{e}");
     }
 }

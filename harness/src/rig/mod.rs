@@ -159,7 +159,13 @@ impl ModuleRig {
     }
 
     /// Feed a CAN frame (bus 0-based).
-    pub async fn can_frame(&self, bus: u8, id: u32, extended: bool, data: &[u8]) -> Result<(), String> {
+    pub async fn can_frame(
+        &self,
+        bus: u8,
+        id: u32,
+        extended: bool,
+        data: &[u8],
+    ) -> Result<(), String> {
         match self {
             ModuleRig::InProcess(m) => m.can_frame(bus, id, extended, data).await,
             ModuleRig::Process(m) => m.can_frame(bus, id, data).await,

@@ -142,7 +142,10 @@ impl EmuProcess {
     /// Delivery cannot be observed from outside: one control round trip lets the child feed what
     /// its socket holds.
     pub async fn wait_received(&self, _n: usize, _timeout: StdDuration) -> Result<(), usize> {
-        self.advance(Duration::ZERO).await.map(|_| ()).map_err(|_| 0)
+        self.advance(Duration::ZERO)
+            .await
+            .map(|_| ())
+            .map_err(|_| 0)
     }
 
     /// Not observable from outside the process.
@@ -189,12 +192,16 @@ impl EmuProcess {
     pub async fn can_frame(&self, bus: u8, id: u32, data: &[u8]) -> Result<(), String> {
         let hex: String = data.iter().map(|b| format!("{b:02X}")).collect();
         let hex = if hex.is_empty() { "-".to_string() } else { hex };
-        self.call(&format!("frame {} {id:X} {hex}", bus + 1)).await.map(|_| ())
+        self.call(&format!("frame {} {id:X} {hex}", bus + 1))
+            .await
+            .map(|_| ())
     }
 
     /// `notify KIND SUBTYPE TEXT`.
     pub async fn notify(&self, kind: &str, subtype: &str, text: &str) -> Result<(), String> {
-        self.call(&format!("notify {kind} {subtype} {text}")).await.map(|_| ())
+        self.call(&format!("notify {kind} {subtype} {text}"))
+            .await
+            .map(|_| ())
     }
 
     /// `power-cut`.

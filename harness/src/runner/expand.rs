@@ -131,7 +131,8 @@ mod tests {
 
     #[test]
     fn expands_per_profile_and_drops_restricted() {
-        let text = "Feature: F\n  @only-draft\n  Scenario: a\n    Given x\n  Scenario: b\n    Given y\n";
+        let text =
+            "Feature: F\n  @only-draft\n  Scenario: a\n    Given x\n  Scenario: b\n    Given y\n";
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.feature");
         std::fs::write(&p, text).unwrap();

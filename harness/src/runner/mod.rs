@@ -194,20 +194,20 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
         runner,
         writer,
     )
-        .with_default_cli()
-        .filter_run(expanded, move |feature, rule, scenario| {
-            let Some(op) = &tag_filter else {
-                return true;
-            };
-            let tags: Vec<&String> = feature
-                .tags
-                .iter()
-                .chain(rule.iter().flat_map(|r| r.tags.iter()))
-                .chain(scenario.tags.iter())
-                .collect();
-            op.eval(tags.iter().map(|s| s.as_str()))
-        })
-        .await;
+    .with_default_cli()
+    .filter_run(expanded, move |feature, rule, scenario| {
+        let Some(op) = &tag_filter else {
+            return true;
+        };
+        let tags: Vec<&String> = feature
+            .tags
+            .iter()
+            .chain(rule.iter().flat_map(|r| r.tags.iter()))
+            .chain(scenario.tags.iter())
+            .collect();
+        op.eval(tags.iter().map(|s| s.as_str()))
+    })
+    .await;
 
     drop(installed);
     let protocol_time = ctx.protocol_time();

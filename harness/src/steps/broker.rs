@@ -10,8 +10,16 @@ use crate::world::HilWorld;
 /// Steps of this subject.
 pub fn steps() -> Vec<StepDef> {
     vec![
-        def!(Given, r"^a broker that keeps retained messages and delivers wills$", retain_will),
-        def!(Given, r"^a broker that delivers QoS as published$", exact_qos),
+        def!(
+            Given,
+            r"^a broker that keeps retained messages and delivers wills$",
+            retain_will
+        ),
+        def!(
+            Given,
+            r"^a broker that delivers QoS as published$",
+            exact_qos
+        ),
     ]
 }
 

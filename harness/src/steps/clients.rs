@@ -18,7 +18,11 @@ pub fn steps() -> Vec<StepDef> {
             r#"^an app client "([^"]+)" connects and sends a heartbeat every (\d+) seconds$"#,
             connect
         ),
-        def!(GivenWhen, r#"^app client "([^"]+)" stops sending heartbeats$"#, stop_hb),
+        def!(
+            GivenWhen,
+            r#"^app client "([^"]+)" stops sending heartbeats$"#,
+            stop_hb
+        ),
         def!(GivenWhen, r#"^app client "([^"]+)" vanishes$"#, vanish),
         def!(GivenWhen, r#"^app client "([^"]+)" says goodbye$"#, goodbye),
         def!(Then, r"^the module counts (\d+) peers?$", peers),
@@ -40,7 +44,10 @@ fn connect(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         let a = args(&ctx);
         let every: u64 = num(&a[1], "heartbeat interval")?;
         if !w.profile.has(MessageKind::ClientActive) {
-            return Err(format!("profile {} has no client heartbeat topic", w.profile_name));
+            return Err(format!(
+                "profile {} has no client heartbeat topic",
+                w.profile_name
+            ));
         }
         let id = client_id(w, &a[0]);
         let topic = w.topic(
@@ -52,7 +59,8 @@ fn connect(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         );
         let qos = w.profile.qos(MessageKind::ClientActive).as_u8();
         let endpoint = w.ctx().broker.endpoint().clone();
-        let app = AppClient::connect(&endpoint, &id, topic, qos, Duration::from_secs(every)).await?;
+        let app =
+            AppClient::connect(&endpoint, &id, topic, qos, Duration::from_secs(every)).await?;
         w.apps.insert(a[0].clone(), app);
         let now = w.now().await?;
         w.app_publish_heartbeat(&a[0], now).await
@@ -106,7 +114,8 @@ fn peers(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
             Some(n) if n == want => Ok(()),
             got => Err(format!(
                 "s.v3.peers: expected {want}, the module has {}",
-                got.map(|n| n.to_string()).unwrap_or_else(|| "no value".into())
+                got.map(|n| n.to_string())
+                    .unwrap_or_else(|| "no value".into())
             )),
         }
     })

@@ -68,9 +68,9 @@ fn response(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         );
         w.settle().await?;
         let sent = w.sent();
-        let hit = sent
-            .iter()
-            .find(|s| s.publish.topic == topic && String::from_utf8_lossy(&s.publish.payload).contains(&a[2]));
+        let hit = sent.iter().find(|s| {
+            s.publish.topic == topic && String::from_utf8_lossy(&s.publish.payload).contains(&a[2])
+        });
         match hit {
             Some(s) => check_flags(w, MessageKind::Response, &s.publish, "command response"),
             None => Err(format!(

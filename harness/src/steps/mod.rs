@@ -172,7 +172,10 @@ mod tests {
                 assert!(
                     matches!(found, Ok(Some(_))),
                     "{}:{}: `{}` is undefined or ambiguous",
-                    f.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                    f.path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
                     st.position.line,
                     st.value
                 );

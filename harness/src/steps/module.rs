@@ -11,8 +11,16 @@ use crate::world::HilWorld;
 pub fn steps() -> Vec<StepDef> {
     vec![
         def!(Given, r"^the module is connected to the broker$", connected),
-        def!(Given, r#"^the module's parameter "([^"]+)" is "([^"]*)"$"#, param),
-        def!(Given, r#"^metric "([^"]+)" is "([^"]*)" at boot$"#, boot_metric),
+        def!(
+            Given,
+            r#"^the module's parameter "([^"]+)" is "([^"]*)"$"#,
+            param
+        ),
+        def!(
+            Given,
+            r#"^metric "([^"]+)" is "([^"]*)" at boot$"#,
+            boot_metric
+        ),
     ]
 }
 

@@ -47,7 +47,10 @@ fn published(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         let a = args(&ctx);
         let kind = kind_of(&a[0]);
         if !w.profile.has(kind) {
-            return Err(format!("profile {} has no {} notifications", w.profile_name, a[0]));
+            return Err(format!(
+                "profile {} has no {} notifications",
+                w.profile_name, a[0]
+            ));
         }
         w.settle().await?;
         let filter = w.topic(
@@ -65,13 +68,15 @@ fn published(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         });
         match hit {
             Some(s) => check_flags(w, kind, &s.publish, &format!("{} notification", a[0])),
-            None => Err(format!(
+            None => {
+                Err(format!(
                 "no {} notification {:?} with text {:?} on {filter}; the module published on: {:?}",
                 a[0],
                 a[1],
                 a[2],
                 sent.iter().map(|s| s.publish.topic.as_str()).collect::<Vec<_>>()
-            )),
+            ))
+            }
         }
     })
 }

@@ -19,14 +19,26 @@ use crate::world::{HilWorld, Sent};
 /// Steps of this subject.
 pub fn steps() -> Vec<StepDef> {
     vec![
-        def!(Then, r#"^the module publishes metric "([^"]+)" = "([^"]*)"$"#, metric_equals),
-        def!(Then, r#"^the module publishes metric "([^"]+)" matching "([^"]*)"$"#, metric_matches),
+        def!(
+            Then,
+            r#"^the module publishes metric "([^"]+)" = "([^"]*)"$"#,
+            metric_equals
+        ),
+        def!(
+            Then,
+            r#"^the module publishes metric "([^"]+)" matching "([^"]*)"$"#,
+            metric_matches
+        ),
         def!(
             Then,
             r#"^the module publishes metric "([^"]+)" within ([0-9.]+) of (-?[0-9.]+)$"#,
             metric_near
         ),
-        def!(Then, r"^the module publishes that it is connected$", connected_yes),
+        def!(
+            Then,
+            r"^the module publishes that it is connected$",
+            connected_yes
+        ),
         def!(
             Then,
             r#"^a late subscriber receives metric "([^"]+)" = "([^"]*)" as a retained message$"#,
@@ -66,7 +78,12 @@ pub fn steps() -> Vec<StepDef> {
 }
 
 /// Check a publish's QoS and retain flag against the profile's rule for `kind`.
-pub fn check_flags(w: &HilWorld, kind: MessageKind, p: &SentPublish, what: &str) -> Result<(), String> {
+pub fn check_flags(
+    w: &HilWorld,
+    kind: MessageKind,
+    p: &SentPublish,
+    what: &str,
+) -> Result<(), String> {
     let want_qos = w.profile.qos(kind).as_u8();
     let want_retain = w.profile.retain(kind);
     let mut errs = Vec::new();
@@ -142,7 +159,12 @@ fn metric_where(
         ));
     }
     match sent.iter().rev().find(|s| ok(&text(&s.publish))) {
-        Some(s) => check_flags(w, MessageKind::Metric, &s.publish, &format!("metric {metric}")),
+        Some(s) => check_flags(
+            w,
+            MessageKind::Metric,
+            &s.publish,
+            &format!("metric {metric}"),
+        ),
         None => Err(format!(
             "metric {metric}: expected {want} on {topic}; the module published {}",
             summary_of(&sent)
@@ -161,7 +183,8 @@ fn metric_equals(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
 fn metric_matches(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
     run(async move {
         let a = args(&ctx);
-        let re = Regex::new(&a[1]).map_err(|e| format!("bad regular expression {:?}: {e}", a[1]))?;
+        let re =
+            Regex::new(&a[1]).map_err(|e| format!("bad regular expression {:?}: {e}", a[1]))?;
         w.settle().await?;
         metric_where(w, &a[0], &format!("a payload matching /{}/", a[1]), |t| {
             re.is_match(t)
@@ -199,7 +222,12 @@ fn connected_yes(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
 }
 
 /// A new subscriber to `topic` must get `payload` as a retained message.
-async fn late_subscriber(w: &HilWorld, topic: &str, payload: &str, what: &str) -> Result<(), String> {
+async fn late_subscriber(
+    w: &HilWorld,
+    topic: &str,
+    payload: &str,
+    what: &str,
+) -> Result<(), String> {
     w.settle().await?;
     let id = format!("hil-late-{}-{}", w.vehicle_id, w.seen().len());
     let watcher = Watcher::start(w.ctx().broker.endpoint(), &id, &[topic.to_string()]).await?;
@@ -240,7 +268,11 @@ fn late_connected(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
 }
 
 /// Publishes on `topic` (all when `None`) with module time in `(now - window, now]`.
-async fn in_window(w: &HilWorld, topic: Option<&str>, window: Duration) -> Result<Vec<(Instant, SentPublish)>, String> {
+async fn in_window(
+    w: &HilWorld,
+    topic: Option<&str>,
+    window: Duration,
+) -> Result<Vec<(Instant, SentPublish)>, String> {
     w.settle().await?;
     let now = w.now().await?;
     let from = Instant::from_millis(now.as_millis().saturating_sub(window.as_millis()));
@@ -269,7 +301,10 @@ fn count_in_window(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         if got.len() == want {
             return Ok(());
         }
-        let times: Vec<String> = got.iter().map(|(t, p)| format!("{t} {:?}", text(p))).collect();
+        let times: Vec<String> = got
+            .iter()
+            .map(|(t, p)| format!("{t} {:?}", text(p)))
+            .collect();
         Err(format!(
             "metric {}: expected {want} publish(es) on {topic} in the last {mins} min, got {}: [{}]",
             a[0],
@@ -343,7 +378,10 @@ async fn check_intervals(
     if bad.is_empty() {
         Ok(())
     } else {
-        let all: Vec<String> = gaps.iter().map(|g| format!("{:.1}", *g as f64 / 1000.0)).collect();
+        let all: Vec<String> = gaps
+            .iter()
+            .map(|g| format!("{:.1}", *g as f64 / 1000.0))
+            .collect();
         Err(format!(
             "metric {metric}: publishes should be {period} s apart ± {tol} s ({source}), \
              but gaps were [{}] s (off: {})",
@@ -368,9 +406,9 @@ fn interval_param(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         let a = args(&ctx);
         let mins: u64 = num(&a[1], "minutes")?;
         let tol: u64 = num(&a[3], "tolerance")?;
-        let period = w.param_secs(&a[2]).ok_or_else(|| {
-            format!("profile {} has no parameter {}", w.profile_name, a[2])
-        })?;
+        let period = w
+            .param_secs(&a[2])
+            .ok_or_else(|| format!("profile {} has no parameter {}", w.profile_name, a[2]))?;
         let source = format!("profile {} {} = {period} s", w.profile_name, a[2]);
         check_intervals(w, &a[0], mins, period, tol, &source).await
     })

@@ -11,10 +11,18 @@ use crate::world::HilWorld;
 /// Steps of this subject.
 pub fn steps() -> Vec<StepDef> {
     vec![
-        def!(Then, r"^the module's CONNECT carries the profile's will$", connect_will),
+        def!(
+            Then,
+            r"^the module's CONNECT carries the profile's will$",
+            connect_will
+        ),
         def!(GivenWhen, r"^the module loses power$", power_cut),
         def!(GivenWhen, r"^the module's network is cut$", network_cut),
-        def!(Then, r"^subscribers receive the will on the connected topic$", will_delivered),
+        def!(
+            Then,
+            r"^subscribers receive the will on the connected topic$",
+            will_delivered
+        ),
     ]
 }
 
@@ -39,7 +47,10 @@ fn connect_will(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
         };
         let mut errs = Vec::new();
         if got.topic != want.topic {
-            errs.push(format!("will topic {} (expected {})", got.topic, want.topic));
+            errs.push(format!(
+                "will topic {} (expected {})",
+                got.topic, want.topic
+            ));
         }
         if got.payload != want.payload {
             errs.push(format!(
@@ -49,10 +60,17 @@ fn connect_will(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
             ));
         }
         if got.qos != want.qos.as_u8() {
-            errs.push(format!("will QoS {} (expected {})", got.qos, want.qos.as_u8()));
+            errs.push(format!(
+                "will QoS {} (expected {})",
+                got.qos,
+                want.qos.as_u8()
+            ));
         }
         if got.retain != want.retain {
-            errs.push(format!("will retain={} (expected {})", got.retain, want.retain));
+            errs.push(format!(
+                "will retain={} (expected {})",
+                got.retain, want.retain
+            ));
         }
         if errs.is_empty() {
             Ok(())
@@ -86,7 +104,10 @@ fn will_delivered(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
     run(async move {
         let topic = w.topic(MessageKind::Connected, &TopicVars::default());
         let want = w.profile.will(&w.prefix).payload;
-        let obs = w.observer.as_ref().ok_or("no observer: the module never started")?;
+        let obs = w
+            .observer
+            .as_ref()
+            .ok_or("no observer: the module never started")?;
         let seen_before = obs.seen().iter().filter(|s| s.topic == topic).count();
         let timeout = std::time::Duration::from_millis(w.ctx().rig.timing.settle_ms.max(100));
         let got = obs

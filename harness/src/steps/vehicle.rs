@@ -44,12 +44,20 @@ fn resolve(w: &HilWorld, p: &str) -> Result<PathBuf, String> {
     if direct.is_file() {
         return Ok(direct);
     }
-    let root = w.ctx().rig_dir.parent().unwrap_or(&w.ctx().rig_dir).to_path_buf();
+    let root = w
+        .ctx()
+        .rig_dir
+        .parent()
+        .unwrap_or(&w.ctx().rig_dir)
+        .to_path_buf();
     let rel = root.join(p);
     if rel.is_file() {
         Ok(rel)
     } else {
-        Err(format!("log {p} not found (also looked at {})", rel.display()))
+        Err(format!(
+            "log {p} not found (also looked at {})",
+            rel.display()
+        ))
     }
 }
 

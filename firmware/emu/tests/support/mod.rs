@@ -105,13 +105,25 @@ pub struct Mosquitto {
 }
 
 impl Mosquitto {
-    /// Start on a free port.
+    /// Start on a free port (retrying with another port if one was taken meanwhile).
     pub fn start() -> Mosquitto {
-        Mosquitto::start_on(free_port(), "")
+        let mut last = String::new();
+        for _ in 0..5 {
+            match Mosquitto::try_start_on(free_port(), "") {
+                Ok(m) => return m,
+                Err(e) => last = e,
+            }
+        }
+        panic!("mosquitto failed to start: {last}");
     }
 
     /// Start on `port`, with `extra` config lines appended (e.g. a TLS listener).
     pub fn start_on(port: u16, extra: &str) -> Mosquitto {
+        Mosquitto::try_start_on(port, extra)
+            .unwrap_or_else(|e| panic!("mosquitto failed to start: {e}"))
+    }
+
+    fn try_start_on(port: u16, extra: &str) -> Result<Mosquitto, String> {
         let dir = TempDir::new("mosquitto");
         let conf = dir.0.join("mosquitto.conf");
         let mut text = format!(
@@ -135,14 +147,16 @@ impl Mosquitto {
             (l.contains("mosquitto version") && l.contains("running")) || l.contains("Error")
         });
         if let Some(e) = log.all().iter().find(|l| l.contains("Error")) {
-            panic!("mosquitto failed to start: {e}");
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(e.clone());
         }
-        Mosquitto {
+        Ok(Mosquitto {
             port,
             child,
             log,
             _dir: dir,
-        }
+        })
     }
 
     /// `mqtt://127.0.0.1:PORT`.
