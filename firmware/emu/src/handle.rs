@@ -23,6 +23,7 @@ pub enum EmuError {
     #[error("advance needs the virtual clock (this module runs on the wall clock)")]
     NotVirtual,
     /// The broker did not answer (CONNACK) or accept queued packets within the barrier timeout.
+    /// The input or time step itself has been applied; only the flush is unconfirmed.
     #[error("barrier timeout: {0}")]
     BarrierTimeout(String),
     /// The module's timers did not move forward (a core bug guard; the message names the instant).

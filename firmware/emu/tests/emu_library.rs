@@ -325,3 +325,23 @@ async fn control_client_drives_an_emulator_through_the_control_server() {
     }
     server.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_virtual_day_with_a_vehicle_ticking_every_second() {
+    let broker = Mosquitto::start();
+    let mut cfg = config(&broker, "fw-3.3.006");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/vehicles");
+    cfg.vehicle = Some(ovms_vehicles::load_vehicle("tesla-roadster", &dir).unwrap());
+    let h = spawn(cfg).await.unwrap();
+    let t0 = std::time::Instant::now();
+    // The decoder's per-second tick makes every one of the 86 400 seconds a step.
+    assert_eq!(
+        h.advance(Duration::from_secs(86_400)).await.unwrap(),
+        Instant::from_secs(86_400)
+    );
+    let took = t0.elapsed();
+    assert!(h.is_connected().await.unwrap());
+    assert_eq!(h.metric("v.type").await.unwrap().as_deref(), Some("TR"));
+    eprintln!("advanced 24 h of module time with a vehicle in {took:?}");
+    h.shutdown().await;
+}

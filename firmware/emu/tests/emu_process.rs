@@ -923,3 +923,18 @@ fn control_port_in_use_is_fatal() {
         "{out}"
     );
 }
+
+#[test]
+fn keepalive_reaches_the_wire_as_pingreq() {
+    let broker = Mosquitto::start();
+    let url = broker.url();
+    let emu = Emu::start(&emu_args(&url, "fw-3.3.006", &["--keepalive", "1"]));
+    emu.wait_connected();
+    broker
+        .log
+        .wait_for(&format!("as {VID} (p2, c0, k1, u'{USER}')"), T);
+    broker.log.wait_for(
+        &format!("Received PINGREQ from {VID}"),
+        Duration::from_secs(5),
+    );
+}

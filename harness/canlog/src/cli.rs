@@ -189,6 +189,14 @@ fn convert(
     err: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
     let fmt = output_format(output, to)?;
+    if let (Ok(a), Ok(b)) = (input.canonicalize(), output.canonicalize()) {
+        if a == b {
+            return Err(CliError::Usage(format!(
+                "{}: input and output are the same file",
+                input.display()
+            )));
+        }
+    }
     let reader = open(input, &opts)?;
     let in_fmt = reader.format();
     let out_name = output.display().to_string();

@@ -150,7 +150,13 @@ mod tests {
         let w = run(&[(10 * MS, 0), (12 * MS, 0), (11 * MS, 1), (13 * MS, 1)]);
         assert_eq!(w.count(WarningKind::BusInterleaving), 1);
         assert_eq!(w.count(WarningKind::BackwardTimestamp), 0);
-        assert_eq!(w.first_of(WarningKind::BusInterleaving).next().unwrap().line, 3);
+        assert_eq!(
+            w.first_of(WarningKind::BusInterleaving)
+                .next()
+                .unwrap()
+                .line,
+            3
+        );
         // the same bus goes back
         let w = run(&[(10 * MS, 0), (12 * MS, 0), (11 * MS, 0)]);
         assert_eq!(w.count(WarningKind::BackwardTimestamp), 1);

@@ -116,6 +116,21 @@ fn usage_errors_exit_2_and_bad_input_exits_1() {
         lenient: false,
     });
     assert_eq!(r.unwrap_err().code(), 2);
+    let same = tmp("same.log");
+    std::fs::write(&same, "(1.0) can0 123#00\n").unwrap();
+    let (r, _, _) = run(CanlogCommand::Convert {
+        input: same.clone(),
+        output: same.clone(),
+        to: None,
+        format: None,
+        lenient: false,
+    });
+    assert_eq!(r.unwrap_err().code(), 2);
+    assert_eq!(
+        std::fs::read_to_string(&same).unwrap(),
+        "(1.0) can0 123#00\n",
+        "input untouched"
+    );
     let not_log = log("tesla-roadster_20120218.drive-a.decoded.txt");
     let (r, _, _) = run(parse(&["info", not_log.to_str().unwrap()]));
     let e = r.unwrap_err();

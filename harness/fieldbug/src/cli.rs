@@ -1,7 +1,7 @@
 //! Command-line arguments and runners for `ovms-hil anonymise`, `ovms-hil scaffold` and
 //! `ovms-hil report`. The `ovms-hil` binary only wires these in:
 //!
-//! ```ignore
+//! ```text
 //! Command::Anonymise(a) => ovms_hil_fieldbug::cli::run_anonymise(&a, &mut std::io::stdout()),
 //! Command::Scaffold(a)  => ovms_hil_fieldbug::cli::run_scaffold(&a, &mut std::io::stdout()),
 //! Command::Report(a)    => ovms_hil_fieldbug::cli::run_report(&a, &mut std::io::stdout()),
@@ -109,7 +109,9 @@ pub fn looks_like_capture(path: &Path) -> bool {
 pub fn run_anonymise(a: &AnonymiseArgs, out: &mut dyn Write) -> Result<AnonymiseReport, CliError> {
     let report = if looks_like_capture(&a.input) {
         let profile = match &a.profile {
-            Some(p) => Some(Profile::by_name_or_path(p).map_err(|e| CliError::Usage(e.to_string()))?),
+            Some(p) => {
+                Some(Profile::by_name_or_path(p).map_err(|e| CliError::Usage(e.to_string()))?)
+            }
             None => None,
         };
         let opts = AnonymiseCaptureOptions {
@@ -128,9 +130,13 @@ pub fn run_anonymise(a: &AnonymiseArgs, out: &mut dyn Write) -> Result<Anonymise
                 IdentifyingRules::known_vehicles().join(", ")
             ))
         })?;
-        let rules = IdentifyingRules::for_vehicle(vehicle, &a.vehicles_dir).map_err(AnonymiseError::from)?;
+        let rules = IdentifyingRules::for_vehicle(vehicle, &a.vehicles_dir)
+            .map_err(AnonymiseError::from)?;
         let format = match &a.format {
-            Some(f) => Some(f.parse::<Format>().map_err(|e| CliError::Usage(e.to_string()))?),
+            Some(f) => Some(
+                f.parse::<Format>()
+                    .map_err(|e| CliError::Usage(e.to_string()))?,
+            ),
             None => None,
         };
         let opts = AnonymiseLogOptions {
@@ -185,7 +191,10 @@ pub struct ScaffoldArgs {
 }
 
 /// Runs `scaffold` and prints what was written.
-pub fn run_scaffold(a: &ScaffoldArgs, out: &mut dyn Write) -> Result<crate::scaffold::ScaffoldReport, CliError> {
+pub fn run_scaffold(
+    a: &ScaffoldArgs,
+    out: &mut dyn Write,
+) -> Result<crate::scaffold::ScaffoldReport, CliError> {
     let mut opts = ScaffoldOptions {
         tolerance_secs: a.tolerance,
         force: a.force,
@@ -252,7 +261,9 @@ pub fn parse_marker(s: &str) -> Result<Marker, CliError> {
         .parse()
         .map_err(|_| CliError::Usage(format!("--fail `{s}`: `{t}` is not a time in seconds")))?;
     let (topic, message) = match rest.split_once(':') {
-        Some((topic, msg)) if topic.contains('/') && !topic.contains(' ') => (Some(topic.to_string()), msg.trim().to_string()),
+        Some((topic, msg)) if topic.contains('/') && !topic.contains(' ') => {
+            (Some(topic.to_string()), msg.trim().to_string())
+        }
         _ => (None, rest.trim().to_string()),
     };
     Ok(Marker { t, topic, message })
@@ -265,7 +276,11 @@ pub fn run_report(a: &ReportArgs, out: &mut dyn Write) -> Result<PathBuf, CliErr
         Some(p) => Some(Profile::by_name_or_path(p).map_err(|e| CliError::Usage(e.to_string()))?),
         None => None,
     };
-    let failures = a.failures.iter().map(|f| parse_marker(f)).collect::<Result<Vec<_>, _>>()?;
+    let failures = a
+        .failures
+        .iter()
+        .map(|f| parse_marker(f))
+        .collect::<Result<Vec<_>, _>>()?;
     let opts = ReportOptions {
         title: a.title.clone().unwrap_or_else(|| {
             format!(
@@ -279,7 +294,10 @@ pub fn run_report(a: &ReportArgs, out: &mut dyn Write) -> Result<PathBuf, CliErr
         ..Default::default()
     };
     let html = render_report(&capture, &opts);
-    let path = a.out.clone().unwrap_or_else(|| a.capture.with_extension("html"));
+    let path = a
+        .out
+        .clone()
+        .unwrap_or_else(|| a.capture.with_extension("html"));
     std::fs::write(&path, html).map_err(|source| CliError::Io {
         path: path.clone(),
         source,
@@ -312,9 +330,17 @@ mod tests {
         let vdir = root().join("scenarios/vehicles");
         // anonymise a log
         let Cmd::Anonymise(a) = Cmd::parse_from([
-            "x", "anonymise", log.to_str().unwrap(), d.join("rec/can.crtd").to_str().unwrap(),
-            "--vehicle", "tesla-roadster", "--vehicles-dir", vdir.to_str().unwrap(),
-        ]) else { unreachable!() };
+            "x",
+            "anonymise",
+            log.to_str().unwrap(),
+            d.join("rec/can.crtd").to_str().unwrap(),
+            "--vehicle",
+            "tesla-roadster",
+            "--vehicles-dir",
+            vdir.to_str().unwrap(),
+        ]) else {
+            unreachable!()
+        };
         std::fs::create_dir_all(d.join("rec")).unwrap();
         let mut out = Vec::new();
         let rep = run_anonymise(&a, &mut out).unwrap();
@@ -322,30 +348,60 @@ mod tests {
         // a capture of it, then report and anonymise the capture
         let p = Profile::builtin("draft").unwrap();
         let v = ovms_vehicles::load_vehicle("tesla-roadster", &vdir).unwrap();
-        let sim = crate::simulate::SimOptions { vehicle_id: "MYCAR".into(), username: "me123".into(), ..Default::default() };
+        let sim = crate::simulate::SimOptions {
+            vehicle_id: "MYCAR".into(),
+            username: "me123".into(),
+            ..Default::default()
+        };
         let cap = crate::simulate::simulate_capture(&d.join("rec/can.crtd"), v, &p, &sim).unwrap();
         let w = ovms_hil_net::capture::CaptureWriter::create(d.join("raw.jsonl")).unwrap();
         cap.iter().for_each(|r| w.write(r).unwrap());
         let Cmd::Anonymise(a) = Cmd::parse_from([
-            "x", "anonymise", d.join("raw.jsonl").to_str().unwrap(), d.join("rec/capture.jsonl").to_str().unwrap(),
-        ]) else { unreachable!() };
+            "x",
+            "anonymise",
+            d.join("raw.jsonl").to_str().unwrap(),
+            d.join("rec/capture.jsonl").to_str().unwrap(),
+        ]) else {
+            unreachable!()
+        };
         let rep = run_anonymise(&a, &mut out).unwrap();
         assert!(rep.get("vehicle id in topics") > 10, "{rep}");
         let text = std::fs::read_to_string(d.join("rec/capture.jsonl")).unwrap();
         assert!(!text.contains("MYCAR") && !text.contains("me123"));
 
         let Cmd::Report(r) = Cmd::parse_from([
-            "x", "report", d.join("rec/capture.jsonl").to_str().unwrap(), "--fail", "300:ovms/anon/anon/m/v/b/soc:soc stuck",
-        ]) else { unreachable!() };
+            "x",
+            "report",
+            d.join("rec/capture.jsonl").to_str().unwrap(),
+            "--fail",
+            "300:ovms/anon/anon/m/v/b/soc:soc stuck",
+        ]) else {
+            unreachable!()
+        };
         let html_path = run_report(&r, &mut out).unwrap();
         assert_eq!(html_path, d.join("rec/capture.html"));
         let html = std::fs::read_to_string(html_path).unwrap();
         assert!(html.contains("soc stuck") && html.contains("profile <b>draft</b>"));
 
         let Cmd::Scaffold(s) = Cmd::parse_from([
-            "x", "scaffold", d.join("rec").to_str().unwrap(), "--name", "drive", "--root", d.to_str().unwrap(),
-            "--vehicle", "tesla-roadster", "--profile", "draft", "--vehicle-id", "anon", "--user", "anon",
-        ]) else { unreachable!() };
+            "x",
+            "scaffold",
+            d.join("rec").to_str().unwrap(),
+            "--name",
+            "drive",
+            "--root",
+            d.to_str().unwrap(),
+            "--vehicle",
+            "tesla-roadster",
+            "--profile",
+            "draft",
+            "--vehicle-id",
+            "anon",
+            "--user",
+            "anon",
+        ]) else {
+            unreachable!()
+        };
         let rep = run_scaffold(&s, &mut out).unwrap();
         assert!(d.join("features/regressions/drive.feature").is_file());
         assert!(rep.points > 0);
@@ -358,7 +414,10 @@ mod tests {
         let e = parse_marker("soon: x").unwrap_err();
         assert!(e.to_string().contains("not a time"));
         let m = parse_marker("12.5:it broke: badly").unwrap();
-        assert_eq!((m.t, m.topic, m.message.as_str()), (12.5, None, "it broke: badly"));
+        assert_eq!(
+            (m.t, m.topic, m.message.as_str()),
+            (12.5, None, "it broke: badly")
+        );
         let dir = tempfile::tempdir().unwrap();
         let a = AnonymiseArgs {
             input: root().join("scenarios/logs/tesla-roadster_20120218.drive-a.csv"),

@@ -62,6 +62,10 @@ pub struct SimOptions {
     pub clients: Vec<SimClient>,
     /// Further publishes delivered to the module (e.g. recorded client publishes), any order.
     pub stimuli: Vec<Stimulus>,
+    /// Broker outages `(from, to)` in virtual seconds: the session is lost at `from` (the broker
+    /// publishes the will), connection attempts fail until `to`, then the module reconnects on its
+    /// own retry timer.
+    pub outages: Vec<(u64, u64)>,
     /// Read the log leniently (skip bad records instead of failing).
     pub lenient: bool,
 }
@@ -78,6 +82,7 @@ impl Default for SimOptions {
             wall_start: 1_329_557_435.0,
             clients: Vec::new(),
             stimuli: Vec::new(),
+            outages: Vec::new(),
             lenient: false,
         }
     }
@@ -115,8 +120,14 @@ pub fn simulate_capture(
         .map(|f| f.ts_ns)
         .ok_or_else(|| SimError::Empty(log.to_path_buf()))?;
     let lead_ms = opts.lead_in_secs * 1000;
-    let at = |ts_ns: i64| Instant::from_millis(lead_ms + (ts_ns.saturating_sub(first).max(0) / 1_000_000) as u64);
-    let end = frames.iter().map(|f| at(f.ts_ns)).max().unwrap_or(Instant::ZERO)
+    let at = |ts_ns: i64| {
+        Instant::from_millis(lead_ms + (ts_ns.saturating_sub(first).max(0) / 1_000_000) as u64)
+    };
+    let end = frames
+        .iter()
+        .map(|f| at(f.ts_ns))
+        .max()
+        .unwrap_or(Instant::ZERO)
         + ovms_firmware::time::Duration::from_secs(opts.tail_secs);
 
     let config = ModuleConfig {
@@ -129,7 +140,13 @@ pub fn simulate_capture(
     sim.module.set_vehicle(Instant::ZERO, vehicle);
     sim.pump(Instant::ZERO);
 
-    let mut heartbeats = schedule(&opts.clients, &opts.stimuli, profile, &sim.module.prefix().to_string(), end);
+    let mut heartbeats = schedule(
+        &opts.clients,
+        &opts.stimuli,
+        profile,
+        sim.module.prefix(),
+        end,
+    );
     heartbeats.reverse();
     for f in &frames {
         let now = at(f.ts_ns);
@@ -149,15 +166,27 @@ pub fn simulate_capture(
     Ok(sim.records)
 }
 
-/// Every publish to the module (heartbeats and stimuli), in time order (stable).
+/// Something that happens to the module from outside, besides CAN frames.
+#[derive(Clone, Debug)]
+enum Event {
+    /// The broker delivers a publish.
+    Deliver(String, Vec<u8>),
+    /// The broker goes away (the session is lost).
+    Lost,
+}
+
+/// Every publish to the module (heartbeats and stimuli) and outage start, in time order (stable).
 fn schedule(
-    clients: &[SimClient],
-    stimuli: &[Stimulus],
+    opts: &SimOptions,
     profile: &Profile,
     prefix: &str,
     end: Instant,
-) -> Vec<(Instant, String, Vec<u8>)> {
+) -> Vec<(Instant, Event)> {
+    let (clients, stimuli) = (&opts.clients, &opts.stimuli);
     let mut out = Vec::new();
+    for (from, _) in &opts.outages {
+        out.push((Instant::from_secs(*from), Event::Lost));
+    }
     let end_secs = end.as_secs();
     for c in clients {
         let topic = profile.topic(
@@ -172,13 +201,16 @@ fn schedule(
         let until = c.until_secs.unwrap_or(end_secs).min(end_secs);
         let mut t = c.from_secs;
         while t <= until {
-            out.push((Instant::from_secs(t), topic.clone(), b"1".to_vec()));
+            out.push((Instant::from_secs(t), Event::Deliver(topic.clone(), b"1".to_vec())));
             t += every;
         }
     }
     for s in stimuli {
         let ms = (s.t.max(0.0) * 1000.0).round() as u64;
-        out.push((Instant::from_millis(ms), s.topic.clone(), s.payload.clone()));
+        out.push((
+            Instant::from_millis(ms),
+            Event::Deliver(s.topic.clone(), s.payload.clone()),
+        ));
     }
     out.sort_by_key(|e| e.0);
     out
@@ -206,7 +238,7 @@ impl Sim {
     }
 
     /// Run timers and heartbeats due up to `now` (inclusive for timers strictly before `now`).
-    fn advance_to(&mut self, now: Instant, heartbeats: &mut Vec<(Instant, String, Vec<u8>)>) {
+    fn advance_to(&mut self, now: Instant, heartbeats: &mut Vec<(Instant, Event)>) {
         loop {
             let timer = self.module.poll_timeout().filter(|d| *d <= now);
             let hb = heartbeats.last().map(|e| e.0).filter(|d| *d <= now);
@@ -217,8 +249,10 @@ impl Sim {
                     self.pump(t);
                 }
                 (_, Some(h)) => {
-                    let (_, topic, payload) = heartbeats.pop().expect("peeked");
-                    self.deliver(h, topic, payload);
+                    match heartbeats.pop().expect("peeked").1 {
+                        Event::Deliver(topic, payload) => self.deliver(h, topic, payload),
+                        Event::Lost => self.lose(h),
+                    }
                 }
                 (Some(_), None) => unreachable!("covered by the guard arm"),
             }
@@ -244,9 +278,18 @@ impl Sim {
         self.pump(now);
     }
 
-    fn record(&mut self, now: Instant, dir: &str, topic: &str, payload: &[u8], qos: QoS, retain: bool) {
+    fn record(
+        &mut self,
+        now: Instant,
+        dir: &str,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+    ) {
         let t = now.as_secs_f64();
-        let mut r = CaptureRecord::new(Source::Tap, Some(t), self.wall_start + t).with_payload(payload);
+        let mut r =
+            CaptureRecord::new(Source::Tap, Some(t), self.wall_start + t).with_payload(payload);
         r.kind = Some("publish".into());
         r.dir = Some(dir.into());
         r.conn = Some("1".into());
@@ -266,7 +309,8 @@ impl Sim {
                     r.kind = Some("connect".into());
                     r.dir = Some("to_broker".into());
                     r.conn = Some("1".into());
-                    r.extra.insert("client_id".into(), c.client_id.clone().into());
+                    r.extra
+                        .insert("client_id".into(), c.client_id.clone().into());
                     self.records.push(r);
                     self.connected = true;
                     self.module.handle(now, Input::ConnAccepted);
@@ -312,7 +356,12 @@ pub(crate) mod tests {
         let c = TopicClassifier::new(&profile, &prefix, &TopicNames::default());
         let soc: Vec<_> = cap
             .iter()
-            .filter(|r| r.topic.as_deref().map(|t| c.classify(t)) == Some(TopicKind::Metric { name: "v.b.soc".into() }))
+            .filter(|r| {
+                r.topic.as_deref().map(|t| c.classify(t))
+                    == Some(TopicKind::Metric {
+                        name: "v.b.soc".into(),
+                    })
+            })
             .collect();
         assert!(!soc.is_empty(), "v.b.soc is published");
         let yes = cap.iter().any(|r| {
@@ -321,7 +370,12 @@ pub(crate) mod tests {
         assert!(yes, "the connected flag goes out");
         let hbs = cap
             .iter()
-            .filter(|r| matches!(r.topic.as_deref().map(|t| c.classify(t)), Some(TopicKind::ClientActive { .. })))
+            .filter(|r| {
+                matches!(
+                    r.topic.as_deref().map(|t| c.classify(t)),
+                    Some(TopicKind::ClientActive { .. })
+                )
+            })
             .count();
         assert_eq!(hbs, 11, "heartbeats at 100, 160, ..., 700");
         let peers: Vec<_> = cap

@@ -33,7 +33,9 @@ pub fn is_publish(r: &CaptureRecord) -> bool {
 /// Whether the capture has wire-tap records (then the tap is the source of truth for what the
 /// module sent; observer records are what subscribers saw).
 pub fn has_tap(capture: &[CaptureRecord]) -> bool {
-    capture.iter().any(|r| r.src == Source::Tap && is_publish(r))
+    capture
+        .iter()
+        .any(|r| r.src == Source::Tap && is_publish(r))
 }
 
 /// Whether `r` is a publish sent by the module: a tap publish towards the broker, or (captures
@@ -108,7 +110,8 @@ mod tests {
     use super::*;
 
     fn rec(t: f64, topic: &str, payload: &str) -> CaptureRecord {
-        let mut r = CaptureRecord::new(Source::Tap, Some(t), 1000.0 + t).with_payload(payload.as_bytes());
+        let mut r =
+            CaptureRecord::new(Source::Tap, Some(t), 1000.0 + t).with_payload(payload.as_bytes());
         r.kind = Some("publish".into());
         r.dir = Some("to_broker".into());
         r.topic = Some(topic.into());

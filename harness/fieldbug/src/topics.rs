@@ -57,7 +57,10 @@ impl TopicClassifier {
         let connected = names.connected.clone().unwrap_or_else(|| {
             profile.topic(MessageKind::Connected, prefix, &TopicVars::default())
         });
-        let peers = names.peers.clone().unwrap_or_else(|| metric_topic(profile, prefix, PEERS_METRIC));
+        let peers = names
+            .peers
+            .clone()
+            .unwrap_or_else(|| metric_topic(profile, prefix, PEERS_METRIC));
         TopicClassifier {
             profile: profile.clone(),
             prefix: prefix.to_string(),
@@ -157,7 +160,10 @@ mod tests {
                 }
             );
             assert_eq!(c.classify(c.connected_topic()), TopicKind::Connected);
-            assert_eq!(c.classify(&metric_topic(&p, &prefix, "s.v3.peers")), TopicKind::Peers);
+            assert_eq!(
+                c.classify(&metric_topic(&p, &prefix, "s.v3.peers")),
+                TopicKind::Peers
+            );
             let hb = p.topic(
                 MessageKind::ClientActive,
                 &prefix,

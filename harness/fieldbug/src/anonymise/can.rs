@@ -174,7 +174,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = synthetic_log(dir.path());
         let out = dir.path().join("out.crtd");
-        let rep = anonymise_log(&input, &out, &roadster(), &AnonymiseLogOptions::default()).unwrap();
+        let rep =
+            anonymise_log(&input, &out, &roadster(), &AnonymiseLogOptions::default()).unwrap();
         assert_eq!(rep.get("vin frames dropped"), 6);
         assert_eq!(rep.get("gps frames zeroed"), 4);
         assert_eq!(rep.get("v.vin metric records replaced"), 1);
@@ -199,7 +200,12 @@ mod tests {
         for f in &fr {
             v.handle_frame(
                 ovms_firmware::time::Instant::from_millis((f.ts_ns / 1_000_000) as u64),
-                CanFrame { bus: f.bus, id: f.id, extended: f.extended, data: &f.data },
+                CanFrame {
+                    bus: f.bus,
+                    id: f.id,
+                    extended: f.extended,
+                    data: &f.data,
+                },
                 &mut outp,
             );
             tl.apply(f.ts_secs(), &mut outp);
@@ -214,7 +220,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = synthetic_log(dir.path());
         let out = dir.path().join("out.log");
-        let opts = AnonymiseLogOptions { gps: GpsPolicy::Drop, format: Some(Format::Candump), lenient: false };
+        let opts = AnonymiseLogOptions {
+            gps: GpsPolicy::Drop,
+            format: Some(Format::Candump),
+            lenient: false,
+        };
         let rep = anonymise_log(&input, &out, &roadster(), &opts).unwrap();
         assert_eq!(rep.get("gps frames dropped"), 4);
         // candump holds neither the metric record nor the two CRTD header comments.
@@ -227,8 +237,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = data("scenarios/logs/tesla-roadster_20120218.drive-a.csv");
         let out = dir.path().join("drive.crtd");
-        let rep = anonymise_log(&input, &out, &roadster(), &AnonymiseLogOptions::default()).unwrap();
-        assert!(rep.changes.keys().all(|k| !k.contains("vin") && !k.contains("gps")), "{rep}");
+        let rep =
+            anonymise_log(&input, &out, &roadster(), &AnonymiseLogOptions::default()).unwrap();
+        assert!(
+            rep.changes
+                .keys()
+                .all(|k| !k.contains("vin") && !k.contains("gps")),
+            "{rep}"
+        );
         let a = frames(&input);
         let b = frames(&out);
         assert_eq!(a.len(), b.len());
@@ -244,9 +260,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bad = dir.path().join("bad.crtd");
         std::fs::write(&bad, "1.0 CXX OVMS CRTD\n1.5 1R11 1G0 zz\n").unwrap();
-        let e = anonymise_log(&bad, &dir.path().join("o.crtd"), &roadster(), &AnonymiseLogOptions::default()).unwrap_err();
+        let e = anonymise_log(
+            &bad,
+            &dir.path().join("o.crtd"),
+            &roadster(),
+            &AnonymiseLogOptions::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("bad.crtd:2:"), "{e}");
-        let e = anonymise_log(&bad, &bad, &roadster(), &AnonymiseLogOptions::default()).unwrap_err();
+        let e =
+            anonymise_log(&bad, &bad, &roadster(), &AnonymiseLogOptions::default()).unwrap_err();
         assert!(matches!(e, AnonymiseError::SameFile(_)));
     }
 }

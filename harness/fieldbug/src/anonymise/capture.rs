@@ -44,7 +44,11 @@ pub fn anonymise_capture(
     output: &Path,
     opts: &AnonymiseCaptureOptions,
 ) -> Result<AnonymiseReport, AnonymiseError> {
-    if input.canonicalize().ok().is_some_and(|a| output.canonicalize().ok() == Some(a)) {
+    if input
+        .canonicalize()
+        .ok()
+        .is_some_and(|a| output.canonicalize().ok() == Some(a))
+    {
         return Err(AnonymiseError::SameFile(output.to_path_buf()));
     }
     let recs = read_capture(input)?;
@@ -91,7 +95,10 @@ pub fn anonymise_records(
     }
     let hide: Vec<(String, &str)> = [(vehicle, "vehicle id"), (user, "username")]
         .into_iter()
-        .filter_map(|(v, k)| v.filter(|v| !v.is_empty() && *v != opts.replacement).map(|v| (v, k)))
+        .filter_map(|(v, k)| {
+            v.filter(|v| !v.is_empty() && *v != opts.replacement)
+                .map(|v| (v, k))
+        })
         .collect();
     let classifier = match (&profile, &prefix) {
         (Some(p), Some(px)) => Some(TopicClassifier::new(p, px, &TopicNames::default())),
@@ -165,7 +172,8 @@ mod tests {
     use ovms_hil_net::capture::Source;
 
     fn rec(t: f64, topic: &str, payload: &str) -> CaptureRecord {
-        let mut r = CaptureRecord::new(Source::Tap, Some(t), 1e9 + t).with_payload(payload.as_bytes());
+        let mut r =
+            CaptureRecord::new(Source::Tap, Some(t), 1e9 + t).with_payload(payload.as_bytes());
         r.kind = Some("publish".into());
         r.dir = Some("to_broker".into());
         r.topic = Some(topic.into());
@@ -180,7 +188,12 @@ mod tests {
         let reply = p.topic(
             MessageKind::ConfigReply,
             &px,
-            &TopicVars { client_id: Some("app"), param: Some("vehicle"), instance: Some("id"), ..Default::default() },
+            &TopicVars {
+                client_id: Some("app"),
+                param: Some("vehicle"),
+                instance: Some("id"),
+                ..Default::default()
+            },
         );
         let mut connect = CaptureRecord::new(Source::Tap, Some(0.0), 1e9);
         connect.kind = Some("connect".into());
@@ -197,15 +210,35 @@ mod tests {
             rec(60.0, &metric_topic(&p, &px, "v.p.latitude"), "52.520100"),
         ];
         let (out, rep) = anonymise_records(&recs, &AnonymiseCaptureOptions::default());
-        let text: String = out.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
-        for secret in ["bobsmith", "BOBCAR", "5YJSA1E26FF000000", "52.52", "13.404954", "1700000000"] {
+        let text: String = out
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap() + "\n")
+            .collect();
+        for secret in [
+            "bobsmith",
+            "BOBCAR",
+            "5YJSA1E26FF000000",
+            "52.52",
+            "13.404954",
+            "1700000000",
+        ] {
             assert!(!text.contains(secret), "{secret} left in\n{text}");
         }
         let anon = p.default_prefix("anon", "anon");
-        assert_eq!(out[1].topic.as_deref(), Some(p.topic(MessageKind::Connected, &anon, &TopicVars::default()).as_str()));
+        assert_eq!(
+            out[1].topic.as_deref(),
+            Some(
+                p.topic(MessageKind::Connected, &anon, &TopicVars::default())
+                    .as_str()
+            )
+        );
         assert_eq!(out[3].payload.as_deref(), Some("0.000000"));
         assert_eq!(out[8].payload.as_deref(), Some("0.000000"));
-        assert_eq!(out[6].payload.as_deref(), Some("81"), "non-identifying metrics stay");
+        assert_eq!(
+            out[6].payload.as_deref(),
+            Some("81"),
+            "non-identifying metrics stay"
+        );
         assert_eq!(rep.get("v.p.latitude payloads replaced"), 2);
         assert_eq!(rep.get("v.vin payloads replaced"), 1);
         assert_eq!(rep.get("vehicle id in topics"), 8);
@@ -224,14 +257,28 @@ mod tests {
         let px = p.default_prefix("u1x", "car9");
         let input = dir.path().join("c.jsonl");
         let w = CaptureWriter::create(&input).unwrap();
-        w.write(&rec(0.0, &p.topic(MessageKind::Connected, &px, &TopicVars::default()), "yes")).unwrap();
-        w.write(&rec(1.0, &metric_topic(&p, &px, "v.vin"), "SFZRE8B17B3000000")).unwrap();
+        w.write(&rec(
+            0.0,
+            &p.topic(MessageKind::Connected, &px, &TopicVars::default()),
+            "yes",
+        ))
+        .unwrap();
+        w.write(&rec(
+            1.0,
+            &metric_topic(&p, &px, "v.vin"),
+            "SFZRE8B17B3000000",
+        ))
+        .unwrap();
         let out = dir.path().join("o.jsonl");
         let rep = anonymise_capture(&input, &out, &AnonymiseCaptureOptions::default()).unwrap();
         assert_eq!(rep.records_out, 2);
         let back = read_capture(&out).unwrap();
         assert_eq!(back[1].topic.as_deref(), Some("ovms/anon/anon/m/v/vin"));
-        std::fs::write(&input, "{\"src\":\"tap\",\"t\":1,\"wall\":2}\n{\"src\":\"tap\",\"t\":oops}\n").unwrap();
+        std::fs::write(
+            &input,
+            "{\"src\":\"tap\",\"t\":1,\"wall\":2}\n{\"src\":\"tap\",\"t\":oops}\n",
+        )
+        .unwrap();
         let e = anonymise_capture(&input, &out, &AnonymiseCaptureOptions::default()).unwrap_err();
         assert!(e.to_string().contains("c.jsonl:2:"), "{e}");
     }

@@ -48,7 +48,11 @@ impl AnonymiseReport {
 
 impl fmt::Display for AnonymiseReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} records in, {} records out", self.records_in, self.records_out)?;
+        writeln!(
+            f,
+            "{} records in, {} records out",
+            self.records_in, self.records_out
+        )?;
         if self.changes.is_empty() {
             writeln!(f, "nothing identifying found")?;
         }

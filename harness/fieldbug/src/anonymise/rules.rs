@@ -155,7 +155,10 @@ pub struct IdentifyingRules {
 
 fn parse_list(text: &str, origin: &str) -> Result<ListFile, RulesError> {
     serde_saphyr::from_str(text).map_err(|e| {
-        let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((1, 1));
         RulesError::Yaml {
             origin: origin.to_string(),
             line,
@@ -187,15 +190,32 @@ impl IdentifyingRules {
     /// The shipped rules for `vehicle` (a name; a definition path resolves by its file stem).
     /// DBC rules load the definition from `vehicles_dir/NAME.yaml` (or the path itself).
     pub fn for_vehicle(vehicle: &str, vehicles_dir: &Path) -> Result<Self, RulesError> {
-        Self::from_yaml(IDENTIFYING_YAML, "harness/fieldbug/data/identifying.yaml", vehicle, vehicles_dir)
+        Self::from_yaml(
+            IDENTIFYING_YAML,
+            "harness/fieldbug/data/identifying.yaml",
+            vehicle,
+            vehicles_dir,
+        )
     }
 
     /// Rules from a list in `text` (same format as the shipped file).
-    pub fn from_yaml(text: &str, origin: &str, vehicle: &str, vehicles_dir: &Path) -> Result<Self, RulesError> {
+    pub fn from_yaml(
+        text: &str,
+        origin: &str,
+        vehicle: &str,
+        vehicles_dir: &Path,
+    ) -> Result<Self, RulesError> {
         let mut list = parse_list(text, origin)?;
         let as_path = Path::new(vehicle);
-        let name = if matches!(as_path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
-            as_path.file_stem().and_then(|s| s.to_str()).unwrap_or(vehicle).to_string()
+        let name = if matches!(
+            as_path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            as_path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or(vehicle)
+                .to_string()
         } else {
             vehicle.to_string()
         };
@@ -259,7 +279,9 @@ impl IdentifyingRules {
 
     /// The first rule a frame matches.
     pub fn rule_for(&self, bus: u8, id: u32, extended: bool, data: &[u8]) -> Option<&FrameRule> {
-        self.frames.iter().find(|r| r.matches(bus, id, extended, data))
+        self.frames
+            .iter()
+            .find(|r| r.matches(bus, id, extended, data))
     }
 }
 
@@ -271,7 +293,10 @@ fn load_dbc(vehicle: &str, name: &str, vehicles_dir: &Path) -> Result<Dbc, Rules
     };
     let def = VehicleDefinition::load(&path)?;
     let lenient = def.dbc.iter().any(|d| d.lenient);
-    Ok(Dbc::load_all(&def.dbc_paths(&path), LoadOptions { lenient }).map_err(ovms_vehicles::VehicleError::from)?)
+    Ok(
+        Dbc::load_all(&def.dbc_paths(&path), LoadOptions { lenient })
+            .map_err(ovms_vehicles::VehicleError::from)?,
+    )
 }
 
 #[cfg(test)]
@@ -287,7 +312,9 @@ mod tests {
         let r = IdentifyingRules::for_vehicle("tesla-roadster", &vehicles_dir()).unwrap();
         let vin = r.rule_for(0, 0x100, false, &[0xA5, 0x53, 0x46]).unwrap();
         assert_eq!(vin.kind, Identifying::Vin);
-        let gps = r.rule_for(0, 0x100, false, &[0x83, 0, 0, 0, 1, 2, 3, 4]).unwrap();
+        let gps = r
+            .rule_for(0, 0x100, false, &[0x83, 0, 0, 0, 1, 2, 3, 4])
+            .unwrap();
         assert_eq!(gps.kind, Identifying::Gps);
         let mut d = [0x83, 9, 9, 9, 1, 2, 3, 4];
         gps.zero(&mut d);
@@ -300,7 +327,11 @@ mod tests {
     #[test]
     fn dbc_rules_resolve_signal_bits() {
         let r = IdentifyingRules::for_vehicle("tesla-model-s", &vehicles_dir()).unwrap();
-        let loc = r.frames.iter().find(|f| f.id == 984).expect("MCU_locationStatus is 0x3D8");
+        let loc = r
+            .frames
+            .iter()
+            .find(|f| f.id == 984)
+            .expect("MCU_locationStatus is 0x3D8");
         // Latitude 0|28 and longitude 28|29, little endian: bits 0..57.
         assert_eq!(loc.bits.len(), 57);
         let mut d = [0xFF; 8];
@@ -313,9 +344,21 @@ mod tests {
     fn unknown_vehicle_and_bad_lists_are_errors() {
         let e = IdentifyingRules::for_vehicle("no-such-car", &vehicles_dir()).unwrap_err();
         assert!(e.to_string().contains("tesla-roadster"), "{e}");
-        let e = IdentifyingRules::from_yaml("vehicles: {x: {vin: [{idd: 1}]}}\nmetrics: {}\n", "l.yaml", "x", &vehicles_dir()).unwrap_err();
+        let e = IdentifyingRules::from_yaml(
+            "vehicles: {x: {vin: [{idd: 1}]}}\nmetrics: {}\n",
+            "l.yaml",
+            "x",
+            &vehicles_dir(),
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("l.yaml:1:"), "{e}");
-        let e = IdentifyingRules::from_yaml("vehicles: {x: {gps: [{message: Nope}]}}\nmetrics: {}\n", "l.yaml", "tesla-model-s", &vehicles_dir()).unwrap_err();
+        let e = IdentifyingRules::from_yaml(
+            "vehicles: {x: {gps: [{message: Nope}]}}\nmetrics: {}\n",
+            "l.yaml",
+            "tesla-model-s",
+            &vehicles_dir(),
+        )
+        .unwrap_err();
         assert!(matches!(e, RulesError::UnknownVehicle { .. }), "{e}");
     }
 }

@@ -179,7 +179,11 @@ impl Model {
                 }
                 _ => {}
             }
-            let label = topic.strip_prefix(prefix.as_str()).filter(|_| !prefix.is_empty()).unwrap_or(&topic).to_string();
+            let label = topic
+                .strip_prefix(prefix.as_str())
+                .filter(|_| !prefix.is_empty())
+                .unwrap_or(&topic)
+                .to_string();
             lanes
                 .entry(topic.clone())
                 .or_insert_with(|| Lane {
@@ -224,8 +228,14 @@ impl Model {
             t1,
             virtual_time: capture.iter().any(|r| r.t.is_some()),
             profile: profile.as_ref().map(|p| p.name().to_string()),
-            connected_topic: classifier.as_ref().map(|c| c.connected_topic().to_string()).or_else(|| opts.names.connected.clone()),
-            peers_topic: classifier.as_ref().map(|c| c.peers_topic().to_string()).or_else(|| opts.names.peers.clone()),
+            connected_topic: classifier
+                .as_ref()
+                .map(|c| c.connected_topic().to_string())
+                .or_else(|| opts.names.connected.clone()),
+            peers_topic: classifier
+                .as_ref()
+                .map(|c| c.peers_topic().to_string())
+                .or_else(|| opts.names.peers.clone()),
             prefix,
             connected,
             peers,

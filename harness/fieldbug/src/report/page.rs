@@ -112,10 +112,13 @@ pub fn page(m: &Model, opts: &ReportOptions, svg: &str) -> String {
             l.ticks.len(),
             first.map(|t| format!("{:.3}", t.t)).unwrap_or_default(),
             last.map(|t| format!("{:.3}", t.t)).unwrap_or_default(),
-            esc(&truncate(last.map(|t| t.payload.as_str()).unwrap_or(""), 200))
+            esc(&truncate(
+                last.map(|t| t.payload.as_str()).unwrap_or(""),
+                200
+            ))
         );
     }
     h.push_str("</table><div id=\"tip\"></div>");
-    let _ = write!(h, "<script>{JS}</script></body></html>\n");
+    let _ = writeln!(h, "<script>{JS}</script></body></html>");
     h
 }

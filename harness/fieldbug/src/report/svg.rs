@@ -66,7 +66,11 @@ fn tick_title(t: &Tick, topic: &str) -> String {
             Some(false) => "no",
             None => "?",
         },
-        if t.from_module { "" } else { "\n(sent to the module)" }
+        if t.from_module {
+            ""
+        } else {
+            "\n(sent to the module)"
+        }
     )
 }
 
@@ -102,7 +106,14 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
         lane_bg(&mut body, y, &s, "hb");
         label(&mut body, y, &format!("heartbeat {client}"), "hb");
         for t in ticks {
-            tick_mark(&mut body, &s, y, t, &format!("heartbeat from {client}"), "tk hbk");
+            tick_mark(
+                &mut body,
+                &s,
+                y,
+                t,
+                &format!("heartbeat from {client}"),
+                "tk hbk",
+            );
         }
         y += ROW_H;
     }
@@ -111,7 +122,12 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
 
     // Cadence row.
     let cad_y = y;
-    label(&mut body, y, &format!("cadence passes ({})", m.cadence.len()), "cad");
+    label(
+        &mut body,
+        y,
+        &format!("cadence passes ({})", m.cadence.len()),
+        "cad",
+    );
     for (sec, n) in &m.cadence {
         let x = s.x(*sec);
         let _ = write!(
@@ -128,7 +144,11 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
     // Topic lanes.
     let lanes_top = y;
     for (i, lane) in m.lanes.iter().enumerate() {
-        let _ = write!(body, r#"<g class="lane" data-topic="{}">"#, esc(&lane.topic));
+        let _ = write!(
+            body,
+            r#"<g class="lane" data-topic="{}">"#,
+            esc(&lane.topic)
+        );
         if i % 2 == 0 {
             lane_bg(&mut body, y, &s, "even");
         }
@@ -145,7 +165,11 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
             let cls = if t.from_module { "tk" } else { "tk in" };
             tick_mark(&mut body, &s, y, t, &lane.topic, cls);
         }
-        for f in m.failures.iter().filter(|f| f.topic.as_deref() == Some(lane.topic.as_str())) {
+        for f in m
+            .failures
+            .iter()
+            .filter(|f| f.topic.as_deref() == Some(lane.topic.as_str()))
+        {
             let _ = write!(
                 body,
                 r#"<circle class="failc" cx="{:.1}" cy="{:.1}" r="5"><title>{}</title></circle>"#,
@@ -182,7 +206,10 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
             lanes_top - 4.0 - (i % 3) as f64 * 0.0,
             esc(&truncate(&f.message, 90)),
             fmt_t(f.t),
-            f.topic.as_deref().map(|t| format!(" on {}", esc(t))).unwrap_or_default(),
+            f.topic
+                .as_deref()
+                .map(|t| format!(" on {}", esc(t)))
+                .unwrap_or_default(),
             esc(&f.message)
         );
     }
@@ -208,7 +235,11 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
         r#"<text class="axt" x="{:.1}" y="{:.1}">{}</text>"#,
         LABEL_W,
         AXIS_H - 12.0,
-        if m.virtual_time { "virtual time →" } else { "wall time since first record →" }
+        if m.virtual_time {
+            "virtual time →"
+        } else {
+            "wall time since first record →"
+        }
     );
 
     format!(

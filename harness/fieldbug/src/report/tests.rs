@@ -5,7 +5,8 @@ use ovms_hil_net::capture::Source;
 use crate::topics::metric_topic;
 
 fn publish(t: f64, topic: &str, payload: &str, dir: &str) -> CaptureRecord {
-    let mut r = CaptureRecord::new(Source::Tap, Some(t), 5000.0 + t).with_payload(payload.as_bytes());
+    let mut r =
+        CaptureRecord::new(Source::Tap, Some(t), 5000.0 + t).with_payload(payload.as_bytes());
     r.kind = Some("publish".into());
     r.dir = Some(dir.into());
     r.topic = Some(topic.into());
@@ -67,7 +68,11 @@ fn report_shows_lanes_states_cadence_and_failures() {
     };
     let html = render_report(&cap, &opts);
     // One lane per topic (the heartbeat topic is drawn as a client lane instead).
-    assert_eq!(html.matches(r#"<g class="lane""#).count(), 4, "connected, peers, soc, evil");
+    assert_eq!(
+        html.matches(r#"<g class="lane""#).count(),
+        4,
+        "connected, peers, soc, evil"
+    );
     assert!(html.contains(&format!(r#"data-topic="{}""#, esc(&soc))));
     assert!(html.contains("heartbeat app"));
     // Connected band: yes from 1 s, no from 200 s.
@@ -158,7 +163,13 @@ fn simulated_roadster_capture_renders() {
         }],
         ..Default::default()
     };
-    let cap = crate::simulate::simulate_capture(&crate::simulate::tests::roadster_log(), v, &profile, &opts).unwrap();
+    let cap = crate::simulate::simulate_capture(
+        &crate::simulate::tests::roadster_log(),
+        v,
+        &profile,
+        &opts,
+    )
+    .unwrap();
     let html = render_report(&cap, &ReportOptions::default());
     assert!(html.contains("profile <b>draft</b>"));
     // With the app live, the draft's 60-s connected cadence makes several passes.

@@ -45,13 +45,19 @@ pub struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: expected {:?} at t={} s, ", self.what, self.payload, self.t)?;
+        write!(
+            f,
+            "{}: expected {:?} at t={} s, ",
+            self.what, self.payload, self.t
+        )?;
         match &self.found {
             Found::ElsewhereAt(t) => write!(f, "published at t={} s", fmt_secs(*t)),
             Found::OtherPayload { payload, t } => {
                 write!(f, "published {payload:?} at t={} s instead", fmt_secs(*t))
             }
-            Found::NotPublishedNear => write!(f, "not published (the topic carried other payloads)"),
+            Found::NotPublishedNear => {
+                write!(f, "not published (the topic carried other payloads)")
+            }
             Found::NotPublished => write!(f, "not published"),
         }
     }
@@ -115,17 +121,24 @@ pub fn check_timeline(
     let is_client = |t: &str| {
         client_topics.iter().any(|c| c == t)
             || profile.as_ref().is_some_and(|p| {
-                p.match_topic(MessageKind::ClientActive, &expected.prefix, t).is_some()
+                p.match_topic(MessageKind::ClientActive, &expected.prefix, t)
+                    .is_some()
             })
     };
     let tap = has_tap(actual);
     let wall0 = wall_origin(actual);
     // topic → [(time, payload)]
     let mut by_topic: HashMap<&str, Vec<(f64, String)>> = HashMap::new();
-    for r in actual.iter().filter(|r| is_module_publish(r, tap, &is_client)) {
+    for r in actual
+        .iter()
+        .filter(|r| is_module_publish(r, tap, &is_client))
+    {
         let t = record_time(r, wall0);
         if let Some(topic) = r.topic.as_deref() {
-            by_topic.entry(topic).or_default().push((t, payload_text(r)));
+            by_topic
+                .entry(topic)
+                .or_default()
+                .push((t, payload_text(r)));
         }
     }
     let metric_of = |rel: &str| -> Option<String> {
@@ -148,7 +161,10 @@ pub fn check_timeline(
             }
             checked += 1;
             let topic = format!("{}{}", expected.prefix, rel);
-            let pubs = by_topic.get(topic.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let pubs = by_topic
+                .get(topic.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let pt = point.t as f64;
             let near = |t: f64| (t.floor() - pt).abs() <= tol;
             if pubs.iter().any(|(t, p)| p == payload && near(*t)) {

@@ -115,7 +115,10 @@ impl ExpectedTimeline {
     /// Parses YAML text; `path` names it in errors.
     pub fn from_yaml(text: &str, path: &str) -> Result<Self, ExpectedError> {
         serde_saphyr::from_str(text).map_err(|e| {
-            let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+            let (line, col) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((1, 1));
             ExpectedError::Yaml {
                 path: path.to_string(),
                 line,
@@ -143,7 +146,8 @@ impl ExpectedTimeline {
 
     /// The YAML text (with a header comment).
     pub fn to_yaml(&self, header: &str) -> String {
-        let body = serde_saphyr::to_string(self).unwrap_or_else(|e| format!("# serialisation failed: {e}\n"));
+        let body = serde_saphyr::to_string(self)
+            .unwrap_or_else(|e| format!("# serialisation failed: {e}\n"));
         let mut out = String::new();
         for l in header.lines() {
             out.push_str("# ");

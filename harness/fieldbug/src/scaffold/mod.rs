@@ -21,7 +21,9 @@ mod expected;
 mod recording;
 
 pub use check::{check_timeline, Found, Mismatch, TimelineMismatch};
-pub use expected::{is_ignored, ClientPublish, ExpectedError, ExpectedPoint, ExpectedTimeline, DEFAULT_IGNORE};
+pub use expected::{
+    is_ignored, ClientPublish, ExpectedError, ExpectedPoint, ExpectedTimeline, DEFAULT_IGNORE,
+};
 pub use recording::{Recording, RecordingOverrides};
 
 use std::collections::BTreeMap;
@@ -32,7 +34,9 @@ use ovms_hil_net::capture::{read_capture, CaptureError, CaptureRecord, Source};
 
 use crate::report::infer_prefix;
 use crate::simulate::{simulate_capture, SimError, SimOptions, Stimulus};
-use crate::timeline::{cadence_points, has_tap, is_module_publish, payload_text, record_time, wall_origin};
+use crate::timeline::{
+    cadence_points, has_tap, is_module_publish, payload_text, record_time, wall_origin,
+};
 use crate::topics::{TopicClassifier, TopicKind, TopicNames};
 
 /// Options of [`scaffold`].
@@ -124,7 +128,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ScaffoldError + '_ {
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 100
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Builds the expected timeline of a capture (no files touched).
@@ -151,7 +157,10 @@ pub fn expected_from_capture(
         None => configured,
     };
     if capture.iter().any(|r| r.t.is_none()) {
-        warnings.push("some records have no virtual time: their wall time since the first record is used".into());
+        warnings.push(
+            "some records have no virtual time: their wall time since the first record is used"
+                .into(),
+        );
     }
     let classifier = TopicClassifier::new(profile, &prefix, &TopicNames::default());
     let is_client = |t: &str| matches!(classifier.classify(t), TopicKind::ClientActive { .. });
@@ -205,7 +214,10 @@ pub fn expected_from_capture(
         .collect();
     let connected_at = capture
         .iter()
-        .filter(|r| r.topic.as_deref() == Some(classifier.connected_topic()) && r.payload.as_deref() == Some("yes"))
+        .filter(|r| {
+            r.topic.as_deref() == Some(classifier.connected_topic())
+                && r.payload.as_deref() == Some("yes")
+        })
         .map(|r| record_time(r, wall0))
         .next();
     let lead_in_secs = rec
@@ -242,22 +254,29 @@ pub fn scaffold(
         return Err(ScaffoldError::BadName(name.to_string()));
     }
     let rec = Recording::load(recording_dir, &opts.overrides)?;
-    let profile = Profile::by_name_or_path(&rec.profile).map_err(|e| ScaffoldError::Profile(e.to_string()))?;
+    let profile = Profile::by_name_or_path(&rec.profile)
+        .map_err(|e| ScaffoldError::Profile(e.to_string()))?;
     let capture_path = rec.capture_path(recording_dir);
     let capture = read_capture(&capture_path)?;
     let log_src = rec.log_path(recording_dir)?;
-    let ext = log_src.extension().and_then(|e| e.to_str()).unwrap_or("log");
+    let ext = log_src
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("log");
     let log_name = format!("can.{ext}");
 
     let scenario_dir = repo_root.join("scenarios").join(name);
-    let feature = repo_root.join("features/regressions").join(format!("{name}.feature"));
+    let feature = repo_root
+        .join("features/regressions")
+        .join(format!("{name}.feature"));
     for p in [&scenario_dir, &feature] {
         if p.exists() && !opts.force {
             return Err(ScaffoldError::Exists(p.clone()));
         }
     }
     let mut warnings = Vec::new();
-    let (expected, ignored) = expected_from_capture(&capture, &rec, &profile, &log_name, opts, &mut warnings);
+    let (expected, ignored) =
+        expected_from_capture(&capture, &rec, &profile, &log_name, opts, &mut warnings);
     if expected.points.is_empty() {
         return Err(ScaffoldError::EmptyCapture(capture_path));
     }
@@ -340,9 +359,13 @@ pub enum ReplayError {
 /// and returns the capture: the log (relative to the file) from `lead_in_secs`, with the
 /// module configured as recorded and the client publishes delivered at their times.
 /// `vehicles_dir` resolves vehicle names (normally `scenarios/vehicles`).
-pub fn replay_expected(expected_path: &Path, vehicles_dir: &Path) -> Result<(ExpectedTimeline, Vec<CaptureRecord>), ReplayError> {
+pub fn replay_expected(
+    expected_path: &Path,
+    vehicles_dir: &Path,
+) -> Result<(ExpectedTimeline, Vec<CaptureRecord>), ReplayError> {
     let e = ExpectedTimeline::load(expected_path)?;
-    let profile = Profile::by_name_or_path(&e.profile).map_err(|x| ReplayError::Profile(x.to_string()))?;
+    let profile =
+        Profile::by_name_or_path(&e.profile).map_err(|x| ReplayError::Profile(x.to_string()))?;
     let vehicle = ovms_vehicles::load_vehicle(&e.vehicle, vehicles_dir)?;
     let dir = expected_path.parent().unwrap_or(Path::new("."));
     let opts = SimOptions {

@@ -109,14 +109,26 @@ impl Recording {
         let path = dir.join("recording.yaml");
         let mut rec = if path.is_file() {
             let p = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|source| RecordingError::Io { path: p.clone(), source })?;
+            let text = std::fs::read_to_string(&path).map_err(|source| RecordingError::Io {
+                path: p.clone(),
+                source,
+            })?;
             serde_saphyr::from_str::<Recording>(&text).map_err(|e| {
-                let (line, col) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+                let (line, col) = e
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .unwrap_or((1, 1));
                 RecordingError::Yaml {
                     path: p,
                     line,
                     col,
-                    message: e.without_snippet().to_string().lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").to_string(),
+                    message: e
+                        .without_snippet()
+                        .to_string()
+                        .lines()
+                        .find(|l| !l.trim().is_empty())
+                        .unwrap_or("invalid YAML")
+                        .to_string(),
                 }
             })?
         } else {
@@ -158,10 +170,17 @@ impl Recording {
     pub fn log_path(&self, dir: &Path) -> Result<PathBuf, RecordingError> {
         let d = dir.display().to_string();
         if let Some(p) = &self.log {
-            return Ok(if p.is_absolute() || p.exists() { p.clone() } else { dir.join(p) });
+            return Ok(if p.is_absolute() || p.exists() {
+                p.clone()
+            } else {
+                dir.join(p)
+            });
         }
         let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|source| RecordingError::Io { path: d.clone(), source })?
+            .map_err(|source| RecordingError::Io {
+                path: d.clone(),
+                source,
+            })?
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.is_file() && p.file_stem().and_then(|s| s.to_str()) == Some("can"))
@@ -169,8 +188,14 @@ impl Recording {
         found.sort();
         match found.len() {
             1 => Ok(found.remove(0)),
-            0 => Err(RecordingError::Log { dir: d, message: "no CAN log (`can.*`) and no --log given".into() }),
-            _ => Err(RecordingError::Log { dir: d, message: format!("several CAN logs: {found:?}; name one with `log:` or --log") }),
+            0 => Err(RecordingError::Log {
+                dir: d,
+                message: "no CAN log (`can.*`) and no --log given".into(),
+            }),
+            _ => Err(RecordingError::Log {
+                dir: d,
+                message: format!("several CAN logs: {found:?}; name one with `log:` or --log"),
+            }),
         }
     }
 }

@@ -23,7 +23,8 @@ fn app_client() -> Vec<SimClient> {
 /// A recording dir as a field user would share it: the Roadster drive log (anonymised to CRTD),
 /// the capture of a module running `profile` on it, with an app live for most of the drive.
 fn make_recording(dir: &Path, profile: &str, params: &[(&str, &str)]) -> Vec<CaptureRecord> {
-    let rules = crate::anonymise::IdentifyingRules::for_vehicle("tesla-roadster", &vehicles_dir()).unwrap();
+    let rules =
+        crate::anonymise::IdentifyingRules::for_vehicle("tesla-roadster", &vehicles_dir()).unwrap();
     let log = dir.join("can.crtd");
     crate::anonymise::anonymise_log(
         &root().join("scenarios/logs/tesla-roadster_20120218.drive-a.csv"),
@@ -34,7 +35,10 @@ fn make_recording(dir: &Path, profile: &str, params: &[(&str, &str)]) -> Vec<Cap
     .unwrap();
     let p = Profile::builtin(profile).unwrap();
     let opts = SimOptions {
-        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         clients: app_client(),
         ..Default::default()
     };
@@ -43,9 +47,15 @@ fn make_recording(dir: &Path, profile: &str, params: &[(&str, &str)]) -> Vec<Cap
     // A volatile metric at every pass, as a real module's clock would publish it.
     let prefix = p.default_prefix("anon", "anon");
     let utc = metric_topic(&p, &prefix, "m.time.utc");
-    let passes: Vec<f64> = cap.iter().filter_map(|r| r.t).filter(|t| t.fract() == 0.0).collect();
+    let passes: Vec<f64> = cap
+        .iter()
+        .filter_map(|r| r.t)
+        .filter(|t| t.fract() == 0.0)
+        .collect();
     for t in passes.iter().step_by(7) {
-        let mut r = cap[0].clone().with_payload(format!("{}", 1_329_557_435.0 + t).as_bytes());
+        let mut r = cap[0]
+            .clone()
+            .with_payload(format!("{}", 1_329_557_435.0 + t).as_bytes());
         r.t = Some(*t);
         r.kind = Some("publish".into());
         r.dir = Some("to_broker".into());
@@ -57,7 +67,10 @@ fn make_recording(dir: &Path, profile: &str, params: &[(&str, &str)]) -> Vec<Cap
     for r in &cap {
         w.write(r).unwrap();
     }
-    let params_yaml: String = params.iter().map(|(k, v)| format!("  {k}: \"{v}\"\n")).collect();
+    let params_yaml: String = params
+        .iter()
+        .map(|(k, v)| format!("  {k}: \"{v}\"\n"))
+        .collect();
     std::fs::write(
         dir.join("recording.yaml"),
         format!(
@@ -74,9 +87,18 @@ fn scaffold_writes_scenario_and_feature_and_replay_matches() {
     let rec = tempfile::tempdir().unwrap();
     let repo = tempfile::tempdir().unwrap();
     make_recording(rec.path(), "draft", &[]);
-    let rep = scaffold(rec.path(), "roadster-drive", repo.path(), &ScaffoldOptions::default()).unwrap();
+    let rep = scaffold(
+        rec.path(),
+        "roadster-drive",
+        repo.path(),
+        &ScaffoldOptions::default(),
+    )
+    .unwrap();
     assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
-    assert_eq!(rep.log, repo.path().join("scenarios/roadster-drive/can.crtd"));
+    assert_eq!(
+        rep.log,
+        repo.path().join("scenarios/roadster-drive/can.crtd")
+    );
     assert!(rep.points >= 10, "{rep:?}");
     assert!(rep.ignored > 0, "m.time.utc left out");
     assert_eq!(rep.client_publishes, 12, "heartbeats at 90, 150, ..., 750");
@@ -85,15 +107,30 @@ fn scaffold_writes_scenario_and_feature_and_replay_matches() {
     assert_eq!(e.prefix, "ovms/anon/anon/");
     assert_eq!(e.vehicle, "tesla-roadster");
     assert_eq!(e.client_publishes[0].topic, "c/app");
-    assert!(e.points.iter().all(|p| !p.publishes.contains_key("m/m/time/utc")));
-    assert_eq!(e.points[0].publishes.get("m/s/v3/connected").map(String::as_str), Some("yes"));
+    assert!(e
+        .points
+        .iter()
+        .all(|p| !p.publishes.contains_key("m/m/time/utc")));
+    assert_eq!(
+        e.points[0]
+            .publishes
+            .get("m/s/v3/connected")
+            .map(String::as_str),
+        Some("yes")
+    );
     // Payloads stay strings through YAML ("95" must not come back as a number or fail).
-    assert!(e.points.iter().any(|p| p.publishes.get("m/v/b/soc").is_some()));
+    assert!(e
+        .points
+        .iter()
+        .any(|p| p.publishes.contains_key("m/v/b/soc")));
 
     let feature = std::fs::read_to_string(&rep.feature).unwrap();
     assert!(feature.contains("@regression @profile:draft"));
-    assert!(feature.contains("When the recording \"scenarios/roadster-drive/expected.yaml\" is replayed"));
-    assert!(feature.contains("Then the published timeline matches \"scenarios/roadster-drive/expected.yaml\""));
+    assert!(feature
+        .contains("When the recording \"scenarios/roadster-drive/expected.yaml\" is replayed"));
+    assert!(feature.contains(
+        "Then the published timeline matches \"scenarios/roadster-drive/expected.yaml\""
+    ));
 
     // The in-process replay of the scenario reproduces the timeline.
     let (e2, actual) = replay_expected(&rep.expected, &vehicles_dir()).unwrap();
@@ -101,9 +138,18 @@ fn scaffold_writes_scenario_and_feature_and_replay_matches() {
     check_timeline(&e, &actual).unwrap();
 
     // A second scaffold refuses to overwrite; --force does.
-    let err = scaffold(rec.path(), "roadster-drive", repo.path(), &ScaffoldOptions::default()).unwrap_err();
+    let err = scaffold(
+        rec.path(),
+        "roadster-drive",
+        repo.path(),
+        &ScaffoldOptions::default(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ScaffoldError::Exists(_)), "{err}");
-    let force = ScaffoldOptions { force: true, ..Default::default() };
+    let force = ScaffoldOptions {
+        force: true,
+        ..Default::default()
+    };
     scaffold(rec.path(), "roadster-drive", repo.path(), &force).unwrap();
 }
 
@@ -112,7 +158,13 @@ fn a_changed_cadence_fails_naming_topic_and_times() {
     let rec = tempfile::tempdir().unwrap();
     let repo = tempfile::tempdir().unwrap();
     make_recording(rec.path(), "draft", &[]);
-    let rep = scaffold(rec.path(), "cadence", repo.path(), &ScaffoldOptions::default()).unwrap();
+    let rep = scaffold(
+        rec.path(),
+        "cadence",
+        repo.path(),
+        &ScaffoldOptions::default(),
+    )
+    .unwrap();
     let e = ExpectedTimeline::load(&rep.expected).unwrap();
 
     // The "fixed" firmware publishes every 30 s instead of every 60 s while a client is live.
@@ -133,12 +185,23 @@ fn a_changed_cadence_fails_naming_topic_and_times() {
         .collect();
     assert!(!moved.is_empty(), "{text}");
     let m = moved[0];
-    let Found::ElsewhereAt(at) = m.found else { unreachable!() };
+    let Found::ElsewhereAt(at) = m.found else {
+        unreachable!()
+    };
     assert!((at.floor() - m.t as f64).abs() > e.tolerance_secs as f64);
     let line = m.to_string();
-    assert!(line.starts_with(&format!("{}: expected {:?} at t={} s, published at t=", m.what, m.payload, m.t)), "{line}");
+    assert!(
+        line.starts_with(&format!(
+            "{}: expected {:?} at t={} s, published at t=",
+            m.what, m.payload, m.t
+        )),
+        "{line}"
+    );
     assert!(text.contains(&line), "{text}");
-    assert!(m.what.starts_with("v.") || m.what.starts_with("s."), "metric names, not topics: {line}");
+    assert!(
+        m.what.starts_with("v.") || m.what.starts_with("s."),
+        "metric names, not topics: {line}"
+    );
 
     // Another protocol profile publishes on other topics altogether.
     let p6 = Profile::builtin("fw-3.3.006").unwrap();
@@ -146,7 +209,11 @@ fn a_changed_cadence_fails_naming_topic_and_times() {
     let actual = simulate_capture(&rep.log, v, &p6, &SimOptions::default()).unwrap();
     let err = check_timeline(&e, &actual).unwrap_err();
     assert_eq!(err.mismatches.len(), err.checked);
-    assert!(err.to_string().contains("s.v3.connected: expected \"yes\" at t=0 s, not published"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("s.v3.connected: expected \"yes\" at t=0 s, not published"),
+        "{err}"
+    );
 }
 
 fn publish(t: f64, topic: &str, payload: &str) -> CaptureRecord {
@@ -174,7 +241,10 @@ fn timeline(points: Vec<(u64, &[(&str, &str)])>) -> ExpectedTimeline {
             .into_iter()
             .map(|(t, p)| ExpectedPoint {
                 t,
-                publishes: p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+                publishes: p
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
             })
             .collect(),
     }
@@ -183,7 +253,14 @@ fn timeline(points: Vec<(u64, &[(&str, &str)])>) -> ExpectedTimeline {
 #[test]
 fn check_messages_name_topic_payload_and_times() {
     let e = timeline(vec![
-        (600, &[("m/v/b/soc", "95"), ("m/m/time/utc", "1"), ("m/m/net/sq", "-70")]),
+        (
+            600,
+            &[
+                ("m/v/b/soc", "95"),
+                ("m/m/time/utc", "1"),
+                ("m/m/net/sq", "-70"),
+            ],
+        ),
         (660, &[("m/v/b/range/ideal", "300"), ("m/v/e/on", "yes")]),
         (720, &[("m/v/p/odometer", "1000")]),
         (780, &[("notify/info", "hello")]),
@@ -208,7 +285,10 @@ fn check_messages_name_topic_payload_and_times() {
         ]
     );
     // Within tolerance passes (notify at 781.9 → second 781, expected 780).
-    let ok = timeline(vec![(780, &[("notify/info", "hello")]), (661, &[("m/v/b/soc", "95")])]);
+    let ok = timeline(vec![
+        (780, &[("notify/info", "hello")]),
+        (661, &[("m/v/b/soc", "95")]),
+    ]);
     check_timeline(&ok, &actual).unwrap();
     let none = timeline(vec![(5, &[("m/v/b/temp", "20")])]);
     assert_eq!(
@@ -228,8 +308,16 @@ fn bad_names_and_recordings_are_typed_errors() {
         ));
     }
     let e = scaffold(rec.path(), "x", repo.path(), &ScaffoldOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("no recording.yaml and no --vehicle given"), "{e}");
-    std::fs::write(rec.path().join("recording.yaml"), "vehicle: tesla-roadster\nprofil: draft\n").unwrap();
+    assert!(
+        e.to_string()
+            .contains("no recording.yaml and no --vehicle given"),
+        "{e}"
+    );
+    std::fs::write(
+        rec.path().join("recording.yaml"),
+        "vehicle: tesla-roadster\nprofil: draft\n",
+    )
+    .unwrap();
     let e = scaffold(rec.path(), "x", repo.path(), &ScaffoldOptions::default()).unwrap_err();
     assert!(e.to_string().contains("recording.yaml:2:"), "{e}");
     let e = ExpectedTimeline::from_yaml("vehicle: x\npoints: [ {t: -1} ]\n", "e.yaml").unwrap_err();

@@ -31,10 +31,22 @@ const CONF_DIR: &str = "/mosquitto/config";
 
 /// Checks that a Docker daemon answers; the error is a one-line reason.
 pub async fn docker_available() -> Result<(), BrokerError> {
-    if std::env::var_os("DOCKER_HOST").is_none() && !Path::new("/var/run/docker.sock").exists() {
-        return Err(BrokerError::Docker(
-            "no Docker socket at /var/run/docker.sock and DOCKER_HOST is not set".into(),
-        ));
+    let host = std::env::var("DOCKER_HOST").ok();
+    let socket = match host.as_deref() {
+        None => Some("/var/run/docker.sock"),
+        Some(h) => h.strip_prefix("unix://"),
+    };
+    if let Some(sock) = socket {
+        if !Path::new(sock).exists() {
+            let hint = if host.is_none() {
+                " and DOCKER_HOST is not set"
+            } else {
+                " (from DOCKER_HOST)"
+            };
+            return Err(BrokerError::Docker(format!(
+                "no Docker socket at {sock}{hint}"
+            )));
+        }
     }
     let docker = testcontainers::bollard::Docker::connect_with_defaults()
         .map_err(|e| BrokerError::Docker(format!("cannot create a client: {e}")))?;

@@ -26,7 +26,11 @@ pub struct MosquittoBroker {
     version: String,
     log: LogBuffer,
     ready_timeout: Duration,
+    extra_config: Vec<String>,
 }
+
+/// How often start picks new ports when one turned out to be taken.
+const START_ATTEMPTS: u32 = 3;
 
 /// Default location of the Debian package's broker.
 pub const DEFAULT_BINARY: &str = "/usr/sbin/mosquitto";
@@ -69,28 +73,64 @@ impl MosquittoBroker {
                 context: "creating the broker's temp dir".into(),
                 source,
             })?;
-        let need = 1 + opts.tls as usize + !opts.users.is_empty() as usize;
-        let mut ports = free_ports(need)?.into_iter();
-        let plain_port = ports.next().unwrap_or_default();
         let tls = if opts.tls {
-            let files = generate_tls_files(dir.path(), "ovms-hil test CA")?;
-            Some((ports.next().unwrap_or_default(), files))
+            Some((0, generate_tls_files(dir.path(), "ovms-hil test CA")?))
         } else {
             None
         };
-        let pw = dir.path().join("passwd");
-        let acl = dir.path().join("acl");
         let auth_port = if opts.users.is_empty() {
             None
         } else {
-            write_password_file(&pw, &opts.users, opts.passwd_method)?;
-            write_acl_file(&acl, &opts.acl_pattern)?;
-            Some(ports.next().unwrap_or_default())
+            write_password_file(&dir.path().join("passwd"), &opts.users, opts.passwd_method)?;
+            write_acl_file(&dir.path().join("acl"), &opts.acl_pattern)?;
+            Some(0)
         };
+        let mut broker = MosquittoBroker {
+            binary,
+            conf: dir.path().join("mosquitto.conf"),
+            dir,
+            plain_port: 0,
+            tls,
+            auth_port,
+            child: None,
+            version: String::new(),
+            log: LogBuffer::default(),
+            ready_timeout: opts.ready_timeout,
+            extra_config: opts.extra_config.clone(),
+        };
+        // A probed free port can be taken by someone else before mosquitto binds it: retry.
+        let mut attempt = 1;
+        loop {
+            broker.assign_ports_and_write_config()?;
+            match broker.spawn().await {
+                Err(BrokerError::Exited { ref log, .. })
+                    if attempt < START_ATTEMPTS && log.contains("Address already in use") =>
+                {
+                    attempt += 1;
+                    broker.log = LogBuffer::default();
+                }
+                other => return other.map(|()| broker),
+            }
+        }
+    }
+
+    /// Picks free ports for every listener and writes mosquitto.conf.
+    fn assign_ports_and_write_config(&mut self) -> Result<(), BrokerError> {
+        let need = 1 + self.tls.is_some() as usize + self.auth_port.is_some() as usize;
+        let mut ports = free_ports(need)?.into_iter();
+        self.plain_port = ports.next().unwrap_or_default();
+        if let Some((port, _)) = &mut self.tls {
+            *port = ports.next().unwrap_or_default();
+        }
+        if let Some(port) = &mut self.auth_port {
+            *port = ports.next().unwrap_or_default();
+        }
+        let pw = self.dir.path().join("passwd");
+        let acl = self.dir.path().join("acl");
         let text = render(&ConfigSpec {
             bind: Some("127.0.0.1"),
-            plain_port,
-            tls: tls.as_ref().map(|(p, f)| {
+            plain_port: self.plain_port,
+            tls: self.tls.as_ref().map(|(p, f)| {
                 (
                     *p,
                     f.ca_cert.as_path(),
@@ -98,29 +138,14 @@ impl MosquittoBroker {
                     f.server_key.as_path(),
                 )
             }),
-            auth: auth_port.map(|p| (p, pw.as_path(), acl.as_path())),
+            auth: self.auth_port.map(|p| (p, pw.as_path(), acl.as_path())),
             user_root: running_as_root(),
-            extra: &opts.extra_config,
+            extra: &self.extra_config,
         });
-        let conf = dir.path().join("mosquitto.conf");
-        std::fs::write(&conf, text).map_err(|source| BrokerError::Io {
-            context: format!("writing {}", conf.display()),
+        std::fs::write(&self.conf, text).map_err(|source| BrokerError::Io {
+            context: format!("writing {}", self.conf.display()),
             source,
-        })?;
-        let mut broker = MosquittoBroker {
-            binary,
-            dir,
-            conf,
-            plain_port,
-            tls,
-            auth_port,
-            child: None,
-            version: String::new(),
-            log: LogBuffer::default(),
-            ready_timeout: opts.ready_timeout,
-        };
-        broker.spawn().await?;
-        Ok(broker)
+        })
     }
 
     async fn spawn(&mut self) -> Result<(), BrokerError> {

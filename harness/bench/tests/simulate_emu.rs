@@ -1,0 +1,422 @@
+//! End to end: frames → the simulate client → `ovms-emu --can-simulate` → the Tesla Roadster
+//! decoder → server v3 → a real mosquitto broker. And the bench "halt" of the CI rig: the
+//! `ovms-emu` process frozen through the relay commands, the broker firing the will after
+//! 1.5 × keepalive, checked with the wall-clock tolerance helpers.
+//!
+//! `ovms-emu` is built once with `cargo build -p ovms-emu` (into this test's target directory, or
+//! a nested one when the outer cargo still holds the build lock); `OVMS_EMU` overrides the path.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use ovms_canlog::Frame;
+use ovms_hil_bench::probe::{Probe, ShellPower};
+use ovms_hil_bench::rig::PowerCommands;
+use ovms_hil_bench::simulate::SimulateClient;
+use ovms_hil_bench::tolerance;
+use ovms_replay::ScheduledFrame;
+
+// ------------------------------------------------------------------------------------------
+// support
+// ------------------------------------------------------------------------------------------
+
+/// Lines of a child's stream, collected on a thread.
+#[derive(Clone, Default)]
+struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
+
+impl Lines {
+    fn collect(stream: impl std::io::Read + Send + 'static) -> Lines {
+        let lines = Lines::default();
+        let l = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines() {
+                let Ok(line) = line else { break };
+                let (m, c) = &*l.0;
+                m.lock().unwrap().push(line);
+                c.notify_all();
+            }
+        });
+        lines
+    }
+
+    fn wait_for(&self, what: &str, timeout: Duration) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        let (m, c) = &*self.0;
+        let mut g = m.lock().unwrap();
+        loop {
+            if let Some(l) = g.iter().find(|l| l.contains(what)) {
+                return Ok(l.clone());
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(format!(
+                    "timed out after {timeout:?} waiting for {what:?}; lines:\n{}",
+                    g.join("\n")
+                ));
+            }
+            g = c.wait_timeout(g, deadline - now).unwrap().0;
+        }
+    }
+
+    fn all(&self) -> String {
+        self.0 .0.lock().unwrap().join("\n")
+    }
+}
+
+/// A child process killed (by its own pid) on drop.
+struct Proc {
+    child: Child,
+    stderr: Lines,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A real mosquitto on a free loopback port.
+struct Mosquitto {
+    port: u16,
+    _dir: tempfile::TempDir,
+    _proc: Proc,
+}
+
+impl Mosquitto {
+    fn start() -> Mosquitto {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let conf = dir.path().join("mosquitto.conf");
+        let mut f = std::fs::File::create(&conf).unwrap();
+        writeln!(
+            f,
+            "per_listener_settings true\npersistence false\nlog_dest stderr\nlog_type all\n\
+             connection_messages true\nlistener {port} 127.0.0.1\nallow_anonymous true"
+        )
+        .unwrap();
+        drop(f);
+        let mut child = Command::new("mosquitto")
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("mosquitto must be installed (ci installs it)");
+        let stderr = Lines::collect(child.stderr.take().unwrap());
+        let p = Proc { child, stderr };
+        p.stderr
+            .wait_for(" running", Duration::from_secs(10))
+            .expect("mosquitto did not start");
+        Mosquitto {
+            port,
+            _dir: dir,
+            _proc: p,
+        }
+    }
+
+    fn log(&self) -> &Lines {
+        &self._proc.stderr
+    }
+}
+
+/// The `ovms-emu` binary, built once.
+fn emu_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("OVMS_EMU") {
+            return PathBuf::from(p);
+        }
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        // <target>/debug/deps/<this test> → <target>
+        let exe = std::env::current_exe().unwrap();
+        let target = exe
+            .parent()
+            .and_then(Path::parent)
+            .and_then(Path::parent)
+            .expect("test binary lives in <target>/<profile>/deps")
+            .to_path_buf();
+        for dir in [target.clone(), target.join("ovms-hil-bench-nested")] {
+            let mut child = Command::new(&cargo)
+                .args(["build", "-p", "ovms-emu", "--bin", "ovms-emu"])
+                .current_dir(&root)
+                .env("CARGO_TARGET_DIR", &dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run cargo");
+            let mut blocked = false;
+            let mut log = String::new();
+            for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+                let line = line.unwrap_or_default();
+                if line.contains("Blocking waiting for file lock on build directory") {
+                    blocked = true;
+                    break;
+                }
+                log.push_str(&line);
+                log.push('\n');
+            }
+            if blocked {
+                let _ = child.kill();
+                let _ = child.wait();
+                continue;
+            }
+            let st = child.wait().unwrap();
+            assert!(st.success(), "cargo build -p ovms-emu failed:\n{log}");
+            let bin = dir.join("debug/ovms-emu");
+            assert!(bin.is_file(), "{} missing after the build", bin.display());
+            return bin;
+        }
+        panic!("could not build ovms-emu");
+    })
+}
+
+/// The emu's control channel (one command, one reply line; `metrics` adds N lines).
+struct Control {
+    r: BufReader<std::net::TcpStream>,
+    w: std::net::TcpStream,
+}
+
+impl Control {
+    fn connect(port: u16, timeout: Duration) -> Control {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => {
+                    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                    return Control {
+                        r: BufReader::new(s.try_clone().unwrap()),
+                        w: s,
+                    };
+                }
+                Err(e) if Instant::now() > deadline => panic!("control channel: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    fn cmd(&mut self, c: &str) -> String {
+        writeln!(self.w, "{c}").unwrap();
+        let mut l = String::new();
+        self.r.read_line(&mut l).unwrap();
+        let l = l.trim_end().to_string();
+        assert!(l.starts_with("ok"), "control `{c}`: {l}");
+        l
+    }
+
+    fn metric(&mut self, name: &str) -> Option<String> {
+        let head = self.cmd(&format!("metrics {name}"));
+        let n: usize = head.trim_start_matches("ok").trim().parse().unwrap();
+        let mut found = None;
+        for _ in 0..n {
+            let mut l = String::new();
+            self.r.read_line(&mut l).unwrap();
+            if let Some(v) = l.trim_end().strip_prefix(&format!("{name} ")) {
+                found = Some(v.to_string());
+            }
+        }
+        found
+    }
+}
+
+fn sub_retained(port: u16, topics: &[&str], timeout_s: u32) -> String {
+    let mut cmd = Command::new("mosquitto_sub");
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-C", "1", "-v"])
+        .args(["-W", &timeout_s.to_string()]);
+    for t in topics {
+        cmd.args(["-t", t]);
+    }
+    let out = cmd.output().expect("mosquitto_sub");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Roadster 0x100 sub-type 0x80: SOC = d1 %, ideal range d2 + 256·d3 mi, est d6 + 256·d7 mi.
+fn soc_frame(soc: u8) -> Frame {
+    Frame::new(0, 0, 0x100, &[0x80, soc, 0xBB, 0x00, 0x64, 0x00, 0xAA, 0x00])
+}
+
+fn at(ms: u64, frame: Frame) -> Result<ScheduledFrame, String> {
+    Ok(ScheduledFrame {
+        offset: Duration::from_millis(ms),
+        pass: 0,
+        frame,
+    })
+}
+
+// ------------------------------------------------------------------------------------------
+// tests
+// ------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roadster_soc_frames_reach_mqtt_through_the_simulate_server() {
+    let emu = emu_binary();
+    let broker = Mosquitto::start();
+    let (ctl_port, sim_port) = (free_port(), free_port());
+    let mut child = Command::new(emu)
+        .args([
+            "--broker",
+            &format!("mqtt://127.0.0.1:{}", broker.port),
+            "--vehicle-id",
+            "SIMT",
+            "--username",
+            "hil",
+            "--profile",
+            "fw-3.3.006",
+            "--vehicle",
+            "tesla-roadster",
+            "--clock",
+            "virtual",
+            "--control",
+            &format!("127.0.0.1:{ctl_port}"),
+            "--can-simulate",
+            &format!("127.0.0.1:{sim_port}"),
+            "--config",
+            "updatetime.idle=1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = Lines::collect(child.stderr.take().unwrap());
+    let _emu = Proc {
+        child,
+        stderr: stderr.clone(),
+    };
+    let mut ctl = tokio::task::block_in_place(|| Control::connect(ctl_port, Duration::from_secs(20)));
+    // Connected to the broker (the connect runs on the wall; module time moves only on advance).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ctl.cmd("status").contains("connected=yes") {
+        assert!(Instant::now() < deadline, "module never connected:\n{}", stderr.all());
+        ctl.cmd("advance 1");
+    }
+    assert_eq!(ctl.metric("v.b.soc"), None, "no SOC before any frame");
+
+    // Stream: an ignored ID, SOC 40, then SOC 57 (the last one wins), over the simulate server.
+    let mut sim = SimulateClient::connect(&format!("127.0.0.1:{sim_port}"), Duration::from_secs(5))
+        .await
+        .unwrap();
+    let schedule = vec![
+        at(0, Frame::new(0, 0, 0x7E8, &[1, 2, 3])),
+        at(0, soc_frame(40)),
+        at(30, soc_frame(40)),
+        at(60, soc_frame(57)),
+    ];
+    let stats = sim.play(schedule, 1.0).await.unwrap();
+    assert_eq!(stats.frames, 4);
+    assert!(stats.elapsed >= Duration::from_millis(60), "{stats:?}");
+    sim.close().await.unwrap();
+
+    // The decoder saw them (fed asynchronously by the emu's simulate server).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if ctl.metric("v.b.soc").as_deref() == Some("57") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "v.b.soc never became 57:\n{}", stderr.all());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stderr
+        .wait_for("4 frames fed", Duration::from_secs(5))
+        .expect("the simulate server reports the frames it fed");
+
+    // A modified pass (updatetime.idle=1) publishes it; metrics are retained.
+    ctl.cmd("advance 3");
+    let got = tokio::task::block_in_place(|| {
+        sub_retained(
+            broker.port,
+            &["ovms/hil/SIMT/metric/v/b/soc", "ovms/hil/SIMT/metric/v.b.soc"],
+            10,
+        )
+    });
+    assert!(
+        got.ends_with(" 57"),
+        "expected v.b.soc 57 on the broker, got {got:?}\nbroker log:\n{}",
+        broker.log().all()
+    );
+    // The ideal range came from the same frame: 0xBB = 187 mi = 300.948 km.
+    assert_eq!(ctl.metric("v.b.range.ideal").as_deref(), Some("300.948"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halting_the_module_through_the_relay_fires_the_will_after_the_keepalive() {
+    // The CI rig's power commands (rigs/bench-emu-process.yaml) with this test's ports: power on
+    // starts the wall-clock ovms-emu, power off freezes it (SIGSTOP) like a halted core.
+    let emu = emu_binary();
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pid = dir.path().join("emu.pid");
+    let log = dir.path().join("emu.log");
+    let start = format!(
+        "p={pid}; if [ -s $p ] && kill -0 \"$(cat $p)\" 2>/dev/null; then kill -CONT \"$(cat $p)\"; \
+         else {emu} --broker mqtt://127.0.0.1:{port} --vehicle-id HALT --username hil \
+         --profile fw-3.3.006 --vehicle tesla-roadster --keepalive 2 --retry-delay 1 \
+         >{log} 2>&1 & echo $! > $p; fi",
+        pid = pid.display(),
+        emu = emu.display(),
+        port = broker.port,
+        log = log.display()
+    );
+    let mut power = ShellPower::new(PowerCommands {
+        on: Some(start),
+        off: Some(format!("kill -STOP \"$(cat {})\"", pid.display())),
+        reset: None,
+        timeout: Duration::from_secs(5),
+    });
+    struct KillPid(PathBuf);
+    impl Drop for KillPid {
+        fn drop(&mut self) {
+            if let Ok(p) = std::fs::read_to_string(&self.0) {
+                let p = p.trim();
+                let _ = Command::new("kill").args(["-CONT", p]).status();
+                let _ = Command::new("kill").args(["-KILL", p]).status();
+            }
+        }
+    }
+    let _cleanup = KillPid(pid.clone());
+
+    tokio::task::block_in_place(|| power.resume()).unwrap();
+    broker
+        .log()
+        .wait_for("New client connected from 127.0.0.1", Duration::from_secs(20))
+        .expect("the emu connects");
+    // The module is alive: its connected flag is retained as yes.
+    let yes = tokio::task::block_in_place(|| {
+        sub_retained(broker.port, &["ovms/hil/HALT/metric/s/v3/connected"], 10)
+    });
+    assert!(yes.ends_with(" yes"), "{yes:?}");
+
+    let halted = Instant::now();
+    tokio::task::block_in_place(|| power.halt()).unwrap();
+    // The broker cannot see the frozen process; the will comes after 1.5 × keepalive (3 s).
+    let will = tokio::task::block_in_place(|| {
+        broker
+            .log()
+            .wait_for("exceeded timeout, disconnecting", Duration::from_secs(15))
+    });
+    let after = halted.elapsed();
+    will.unwrap_or_else(|e| panic!("{e}"));
+    tolerance::check_expiry("HALT will", after, Duration::from_secs(3), Duration::from_millis(1600))
+        .unwrap();
+    let no = tokio::task::block_in_place(|| {
+        sub_retained(broker.port, &["ovms/hil/HALT/metric/s/v3/connected"], 10)
+    });
+    assert!(no.ends_with(" no"), "the will (retained `no`) is published: {no:?}");
+
+    // Power back on: the frozen process continues.
+    tokio::task::block_in_place(|| power.resume()).unwrap();
+}
