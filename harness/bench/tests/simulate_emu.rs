@@ -24,9 +24,9 @@ use ovms_replay::ScheduledFrame;
 // support
 // ------------------------------------------------------------------------------------------
 
-/// Lines of a child's stream, collected on a thread.
+/// Lines of a child's stream with the wall-clock instant each arrived, collected on a thread.
 #[derive(Clone, Default)]
-struct Lines(Arc<(Mutex<Vec<String>>, Condvar)>);
+struct Lines(Arc<(Mutex<Vec<(Instant, String)>>, Condvar)>);
 
 impl Lines {
     fn collect(stream: impl std::io::Read + Send + 'static) -> Lines {
@@ -36,7 +36,7 @@ impl Lines {
             for line in BufReader::new(stream).lines() {
                 let Ok(line) = line else { break };
                 let (m, c) = &*l.0;
-                m.lock().unwrap().push(line);
+                m.lock().unwrap().push((Instant::now(), line));
                 c.notify_all();
             }
         });
@@ -44,26 +44,42 @@ impl Lines {
     }
 
     fn wait_for(&self, what: &str, timeout: Duration) -> Result<String, String> {
+        self.wait_for_at(what, timeout).map(|(_, l)| l)
+    }
+
+    /// The first line containing `what` and when it arrived.
+    fn wait_for_at(&self, what: &str, timeout: Duration) -> Result<(Instant, String), String> {
         let deadline = Instant::now() + timeout;
         let (m, c) = &*self.0;
         let mut g = m.lock().unwrap();
         loop {
-            if let Some(l) = g.iter().find(|l| l.contains(what)) {
+            if let Some(l) = g.iter().find(|(_, l)| l.contains(what)) {
                 return Ok(l.clone());
             }
             let now = Instant::now();
             if now >= deadline {
+                let all: Vec<&str> = g.iter().map(|(_, l)| l.as_str()).collect();
                 return Err(format!(
                     "timed out after {timeout:?} waiting for {what:?}; lines:\n{}",
-                    g.join("\n")
+                    all.join("\n")
                 ));
             }
             g = c.wait_timeout(g, deadline - now).unwrap().0;
         }
     }
 
+    /// When the last line containing `what` arrived, among lines that arrived before `before`.
+    fn last_before(&self, what: &str, before: Instant) -> Option<Instant> {
+        let g = self.0 .0.lock().unwrap();
+        g.iter()
+            .filter(|(t, l)| *t <= before && l.contains(what))
+            .map(|(t, _)| *t)
+            .next_back()
+    }
+
     fn all(&self) -> String {
-        self.0 .0.lock().unwrap().join("\n")
+        let g = self.0 .0.lock().unwrap();
+        g.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>().join("\n")
     }
 }
 
@@ -400,18 +416,34 @@ async fn halting_the_module_through_the_relay_fires_the_will_after_the_keepalive
     });
     assert!(yes.ends_with(" yes"), "{yes:?}");
 
-    let halted = Instant::now();
     tokio::task::block_in_place(|| power.halt()).unwrap();
-    // The broker cannot see the frozen process; the will comes after 1.5 × keepalive (3 s).
-    let will = tokio::task::block_in_place(|| {
+    let halted = Instant::now();
+    // The broker cannot see the frozen process: the will comes when 1.5 × keepalive (3 s) passed
+    // without a packet. Mosquitto checks in whole seconds (`now - last_in > 3`, once a second),
+    // so it disconnects 3 to 5 s after the last packet it received: 4 s ± 1.1 s.
+    let (will_at, _) = tokio::task::block_in_place(|| {
         broker
             .log()
-            .wait_for("exceeded timeout, disconnecting", Duration::from_secs(15))
-    });
-    let after = halted.elapsed();
-    will.unwrap_or_else(|e| panic!("{e}"));
-    tolerance::check_expiry("HALT will", after, Duration::from_secs(3), Duration::from_millis(1600))
-        .unwrap();
+            .wait_for_at("exceeded timeout, disconnecting", Duration::from_secs(15))
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let last_in = broker
+        .log()
+        .last_before("from HALT", halted)
+        .expect("the broker logged packets from the module before the halt");
+    let silent = will_at.duration_since(last_in);
+    eprintln!(
+        "will {:?} after the last packet, {:?} after the halt",
+        silent,
+        will_at.duration_since(halted)
+    );
+    tolerance::check_expiry("HALT will", silent, Duration::from_secs(4), Duration::from_millis(1100))
+        .unwrap_or_else(|e| panic!("{e}\nbroker log:\n{}", broker.log().all()));
+    assert!(
+        will_at.duration_since(halted) >= Duration::from_millis(900),
+        "the will came {:?} after the halt: the broker must not see a halted module go",
+        will_at.duration_since(halted)
+    );
     let no = tokio::task::block_in_place(|| {
         sub_retained(broker.port, &["ovms/hil/HALT/metric/s/v3/connected"], 10)
     });

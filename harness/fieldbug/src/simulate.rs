@@ -136,17 +136,11 @@ pub fn simulate_capture(
         params: opts.params.clone(),
         ..Default::default()
     };
-    let mut sim = Sim::new(profile.clone(), config, opts.wall_start);
+    let mut sim = Sim::new(profile.clone(), config, opts.wall_start, opts.outages.clone());
     sim.module.set_vehicle(Instant::ZERO, vehicle);
     sim.pump(Instant::ZERO);
 
-    let mut heartbeats = schedule(
-        &opts.clients,
-        &opts.stimuli,
-        profile,
-        sim.module.prefix(),
-        end,
-    );
+    let mut heartbeats = schedule(opts, profile, sim.module.prefix(), end);
     heartbeats.reverse();
     for f in &frames {
         let now = at(f.ts_ns);
@@ -224,17 +218,58 @@ struct Sim {
     connected: bool,
     /// Retained messages the fake broker holds (for completeness of its behaviour).
     retained: BTreeMap<String, Vec<u8>>,
+    /// Broker outages (from, to), seconds.
+    outages: Vec<(u64, u64)>,
+    /// The will of the current session.
+    will: Option<ovms_firmware::io::Will>,
 }
 
 impl Sim {
-    fn new(profile: Profile, config: ModuleConfig, wall_start: f64) -> Sim {
+    fn new(profile: Profile, config: ModuleConfig, wall_start: f64, outages: Vec<(u64, u64)>) -> Sim {
         Sim {
             module: Module::new(profile, config, Instant::ZERO),
             wall_start,
             records: Vec::new(),
             connected: false,
             retained: BTreeMap::new(),
+            outages,
+            will: None,
         }
+    }
+
+    fn broker_down(&self, now: Instant) -> bool {
+        let s = now.as_secs();
+        self.outages.iter().any(|(from, to)| s >= *from && s < *to)
+    }
+
+    /// The broker goes away: the session is lost and the broker publishes the will, which
+    /// subscribers (the observer) see.
+    fn lose(&mut self, now: Instant) {
+        if !self.connected {
+            return;
+        }
+        self.connected = false;
+        let t = now.as_secs_f64();
+        let mut closed = CaptureRecord::new(Source::Tap, Some(t), self.wall_start + t);
+        closed.kind = Some("closed".into());
+        closed.conn = Some("1".into());
+        self.records.push(closed);
+        if let Some(w) = self.will.take() {
+            if w.retain {
+                self.retained.insert(w.topic.clone(), w.payload.clone());
+            }
+            let mut r = CaptureRecord::new(Source::Observer, Some(t), self.wall_start + t)
+                .with_payload(&w.payload);
+            r.kind = Some("publish".into());
+            r.conn = Some("observer".into());
+            r.topic = Some(w.topic);
+            r.qos = Some(w.qos.as_u8());
+            r.retain = Some(w.retain);
+            r.extra.insert("will".into(), true.into());
+            self.records.push(r);
+        }
+        self.module.handle(now, Input::ConnectionLost);
+        self.pump(now);
     }
 
     /// Run timers and heartbeats due up to `now` (inclusive for timers strictly before `now`).
@@ -311,8 +346,15 @@ impl Sim {
                     r.conn = Some("1".into());
                     r.extra
                         .insert("client_id".into(), c.client_id.clone().into());
+                    if self.broker_down(now) {
+                        r.extra.insert("result".into(), "connect failed".into());
+                        self.records.push(r);
+                        self.module.handle(now, Input::ConnectFailed);
+                        continue;
+                    }
                     self.records.push(r);
                     self.connected = true;
+                    self.will = Some(c.will.clone());
                     self.module.handle(now, Input::ConnAccepted);
                 }
                 Action::Publish(p) => {
@@ -388,5 +430,34 @@ pub(crate) mod tests {
         assert!(last > 700.0, "virtual time covers the log: {last}");
         // Times never go backwards.
         assert!(cap.windows(2).all(|w| w[0].t <= w[1].t));
+    }
+
+    #[test]
+    fn an_outage_publishes_the_will_and_the_module_reconnects() {
+        let profile = Profile::builtin("draft").unwrap();
+        let v = ovms_vehicles::load_vehicle("tesla-roadster", Path::new(".")).unwrap();
+        let opts = SimOptions {
+            outages: vec![(300, 400)],
+            ..Default::default()
+        };
+        let cap = simulate_capture(&roadster_log(), v, &profile, &opts).unwrap();
+        let prefix = profile.default_prefix("anon", "anon");
+        let c = TopicClassifier::new(&profile, &prefix, &TopicNames::default());
+        let states: Vec<(f64, &str, Source)> = cap
+            .iter()
+            .filter(|r| r.topic.as_deref() == Some(c.connected_topic()))
+            .map(|r| (r.t.unwrap(), r.payload.as_deref().unwrap(), r.src))
+            .collect();
+        assert_eq!(states[0], (0.0, "yes", Source::Tap));
+        assert_eq!(states[1], (300.0, "no", Source::Observer), "the will");
+        // Retries every 20 s (draft) fail until 400 s; the next one succeeds.
+        let back = states[2];
+        assert_eq!(back.1, "yes");
+        assert!(back.0 >= 400.0 && back.0 <= 420.0, "{back:?}");
+        let failed = cap
+            .iter()
+            .filter(|r| r.extra.get("result").and_then(|v| v.as_str()) == Some("connect failed"))
+            .count();
+        assert!(failed >= 4, "{failed} failed attempts");
     }
 }

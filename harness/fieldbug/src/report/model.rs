@@ -100,6 +100,14 @@ pub fn infer_prefix(capture: &[CaptureRecord], profile: &Profile) -> Option<Stri
         })
 }
 
+fn yes_no(p: &str) -> Option<bool> {
+    match p {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
 impl Model {
     /// Builds the model.
     pub fn build(capture: &[CaptureRecord], opts: &ReportOptions) -> Model {
@@ -138,10 +146,16 @@ impl Model {
             .filter(|r| is_publish(r))
             .filter(|r| !tap || r.src == Source::Tap)
             .collect();
+        // The connected state also counts what only subscribers see: the broker's will.
+        let mut connected: Vec<(f64, Option<bool>)> = capture
+            .iter()
+            .filter(|r| is_publish(r) && (tap && r.src == Source::Observer))
+            .filter(|r| matches!(classify(r.topic.as_deref().unwrap_or("")), TopicKind::Connected))
+            .map(|r| (record_time(r, wall0), yes_no(&payload_text(r))))
+            .collect();
 
         let mut lanes: BTreeMap<String, Lane> = BTreeMap::new();
         let mut clients: BTreeMap<String, Vec<Tick>> = BTreeMap::new();
-        let mut connected = Vec::new();
         let mut peers = Vec::new();
         let (mut t0, mut t1) = (f64::INFINITY, f64::NEG_INFINITY);
         for r in &chosen {
@@ -164,14 +178,7 @@ impl Model {
                     clients.entry(client).or_default().push(tick);
                     continue;
                 }
-                TopicKind::Connected => connected.push((
-                    t,
-                    match tick.payload.as_str() {
-                        "yes" => Some(true),
-                        "no" => Some(false),
-                        _ => None,
-                    },
-                )),
+                TopicKind::Connected => connected.push((t, yes_no(&tick.payload))),
                 TopicKind::Peers => {
                     if let Ok(n) = tick.payload.trim().parse::<i64>() {
                         peers.push((t, n));
@@ -193,6 +200,12 @@ impl Model {
                 })
                 .ticks
                 .push(tick);
+        }
+        connected.sort_by(|a, b| a.0.total_cmp(&b.0));
+        connected.dedup_by(|b, a| a.1 == b.1);
+        for (t, _) in &connected {
+            t0 = t0.min(*t);
+            t1 = t1.max(*t);
         }
         for m in &opts.failures {
             t0 = t0.min(m.t);

@@ -204,3 +204,18 @@ pub fn check_timeline(
         })
     }
 }
+
+impl TimelineMismatch {
+    /// One report marker per miss (at the expected time, on the expected topic), for
+    /// [`crate::report::ReportOptions::failures`].
+    pub fn markers(&self) -> Vec<crate::report::Marker> {
+        self.mismatches
+            .iter()
+            .map(|m| crate::report::Marker {
+                t: m.t as f64,
+                topic: Some(m.topic.clone()),
+                message: m.to_string(),
+            })
+            .collect()
+    }
+}
