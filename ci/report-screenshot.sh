@@ -45,4 +45,12 @@ if [ "$SIZE" -le 10240 ]; then
     echo "report-screenshot: FAIL: $PNG is only $SIZE bytes (blank page?)" >&2
     exit 1
 fi
-echo "report-screenshot: OK $PNG ($SIZE bytes)"
+# The inline script ran: tooltips moved from <title> elements into data-tip attributes.
+DOM=$(timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$PROFILE_DIR" \
+    --no-first-run --disable-extensions --dump-dom "file://$HTML" 2>/dev/null || true)
+TIPS=$(printf '%s' "$DOM" | grep -o 'data-tip=' | wc -l)
+if [ "$TIPS" -lt 100 ]; then
+    echo "report-screenshot: FAIL: the page script did not run ($TIPS tooltips)" >&2
+    exit 1
+fi
+echo "report-screenshot: OK $PNG ($SIZE bytes, $TIPS tooltips live)"

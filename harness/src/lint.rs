@@ -205,7 +205,7 @@ mod tests {
             "Feature: x\n  @V3-NOPE-1\n  Scenario: y\n    Given the module is connected to the broker\n    When the moon turns blue\n",
         )
         .unwrap();
-        let f = lint(&[p.clone()]);
+        let f = lint(std::slice::from_ref(&p));
         let texts: Vec<&str> = f.iter().map(|f| f.text.as_str()).collect();
         assert!(
             texts

@@ -72,6 +72,9 @@ pub struct HilWorld {
     pub scenario: String,
     /// Vehicle the module runs (name or YAML path), set before it starts.
     pub vehicle: Option<String>,
+    /// Module time stamps of tap publishes, for rigs that do not report them (emulator process):
+    /// the module time of the step after which each publish was first seen.
+    stamps: Vec<Instant>,
     /// Module time shared with the tap and observer records.
     time: TimeSource,
 }
@@ -120,6 +123,7 @@ impl cucumber::World for HilWorld {
             connected_at: None,
             scenario: String::new(),
             vehicle: None,
+            stamps: Vec::new(),
             time: TimeSource::new(),
         })
     }
@@ -345,10 +349,15 @@ impl HilWorld {
                 break;
             }
             let next_hb = self.apps.values().filter_map(AppClient::next_due).min();
-            let stop = match next_hb {
+            let mut stop = match next_hb {
                 Some(t) if t <= target => t.max(now),
                 _ => target,
             };
+            // Without the edge's own time stamps, move one second at a time so that each publish
+            // is stamped to the second it happened in.
+            if !self.module()?.has_sent_log() {
+                stop = stop.min(now + Duration::from_secs(1));
+            }
             self.step(stop.saturating_since(now)).await?;
             self.send_due_heartbeats(stop).await?;
         }
@@ -361,7 +370,17 @@ impl HilWorld {
         let now = module.advance(d).await?;
         self.time.set_millis(now.as_millis());
         self.elapsed = self.elapsed + d;
-        self.settle().await
+        self.settle().await?;
+        self.stamp_new(now);
+        Ok(())
+    }
+
+    /// Give tap publishes not stamped yet the module time `now` (rigs without a sent log).
+    fn stamp_new(&mut self, now: Instant) {
+        let n = self.tap.as_ref().map(|t| t.publishes().len()).unwrap_or(0);
+        while self.stamps.len() < n {
+            self.stamps.push(now);
+        }
     }
 
     /// Heartbeats of app clients due at or before `now`; each is waited for at the module.
@@ -435,11 +454,20 @@ impl HilWorld {
         let Some(tap) = &self.tap else {
             return Vec::new();
         };
-        let times = self
-            .module
-            .as_ref()
-            .map(|m| m.sent_log())
-            .unwrap_or_default();
+        let has_log = self.module.as_ref().is_some_and(ModuleRig::has_sent_log);
+        let times: Vec<(Instant, String)> = if has_log {
+            self.module
+                .as_ref()
+                .map(|m| m.sent_log())
+                .unwrap_or_default()
+        } else {
+            let pubs = tap.publishes();
+            self.stamps
+                .iter()
+                .zip(pubs.iter())
+                .map(|(t, p)| (*t, p.topic.clone()))
+                .collect()
+        };
         tap.publishes()
             .into_iter()
             .enumerate()

@@ -174,8 +174,14 @@ impl Rig {
     /// One step: jump the time to the module's next deadline, fire it and carry out the actions.
     /// Returns false when nothing is scheduled.
     pub fn step(&mut self) -> bool {
-        let Some(next) = self.module.poll_timeout() else { return false };
-        assert!(next >= self.now, "deadline in the past: {next} < {}", self.now);
+        let Some(next) = self.module.poll_timeout() else {
+            return false;
+        };
+        assert!(
+            next >= self.now,
+            "deadline in the past: {next} < {}",
+            self.now
+        );
         self.now = next;
         self.module.handle_timeout(next);
         self.wakeups += 1;

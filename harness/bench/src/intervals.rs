@@ -355,7 +355,11 @@ mod tests {
 
     #[test]
     fn crlf_and_empty_values() {
-        let l = parse_config_list(PARAM, "server.v3 (readable writeable)\r\n  topic.prefix: \r\n").unwrap();
+        let l = parse_config_list(
+            PARAM,
+            "server.v3 (readable writeable)\r\n  topic.prefix: \r\n",
+        )
+        .unwrap();
         assert_eq!(l.instances["topic.prefix"], "");
     }
 
@@ -381,7 +385,8 @@ mod tests {
             parse_config_list(PARAM, "server.v3 (protected read-only)\n  x\n"),
             Err(IntervalError::Protected { .. })
         ));
-        let e = parse_config_list(PARAM, "server.v3 (readable writeable)\n  ok: 1\nbanana\n").unwrap_err();
+        let e = parse_config_list(PARAM, "server.v3 (readable writeable)\n  ok: 1\nbanana\n")
+            .unwrap_err();
         assert_eq!(
             e,
             IntervalError::Unexpected {
@@ -470,7 +475,10 @@ mod tests {
                 "config set server.v3 updatetime.idle 600",
             ]
         );
-        let bad = ["Error: usage: config get PARAM INSTANCE\n".to_string(), "1\n".to_string()];
+        let bad = [
+            "Error: usage: config get PARAM INSTANCE\n".to_string(),
+            "1\n".to_string(),
+        ];
         assert!(matches!(
             Dialect::OvmsEmu.parse_read(&w, &bad),
             Err(IntervalError::Module { .. })

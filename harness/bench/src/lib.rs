@@ -20,4 +20,6 @@ pub mod shell;
 pub mod simulate;
 pub mod tolerance;
 
-pub use rig::{lint_bench_rig, load_bench_rig, parse_bench_rig, BenchRig, Diagnostic, RigError, Severity};
+pub use rig::{
+    lint_bench_rig, load_bench_rig, parse_bench_rig, BenchRig, Diagnostic, RigError, Severity,
+};

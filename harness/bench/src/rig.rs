@@ -777,7 +777,10 @@ fn strip_position(m: &str) -> &str {
     let rest = m.strip_prefix("error: ").unwrap_or(m);
     if let Some(r) = rest.strip_prefix("line ") {
         if let Some((pos, msg)) = r.split_once(": ") {
-            if pos.split(" column ").all(|n| n.trim().parse::<u64>().is_ok()) {
+            if pos
+                .split(" column ")
+                .all(|n| n.trim().parse::<u64>().is_ok())
+            {
                 return msg;
             }
         }
@@ -804,7 +807,10 @@ fn validate(raw: RawRig, path: &Path, c: &mut Checker<'_>) -> Option<BenchRig> {
     if raw.kind.value != "bench" {
         c.error(
             &raw.kind,
-            format!("not a bench rig: kind is `{}`, expected `bench`", raw.kind.value),
+            format!(
+                "not a bench rig: kind is `{}`, expected `bench`",
+                raw.kind.value
+            ),
         );
         return None;
     }
@@ -817,7 +823,10 @@ fn validate(raw: RawRig, path: &Path, c: &mut Checker<'_>) -> Option<BenchRig> {
         );
     }
     if let Some(emu) = &raw.emulator {
-        c.error(emu, "`emulator:` is for emulator-process rigs, not bench rigs".into());
+        c.error(
+            emu,
+            "`emulator:` is for emulator-process rigs, not bench rigs".into(),
+        );
     }
     let module = check_module(raw.module.as_ref(), c);
     let Some(bench) = raw.bench else {
@@ -830,7 +839,12 @@ fn validate(raw: RawRig, path: &Path, c: &mut Checker<'_>) -> Option<BenchRig> {
     let probe = b.probe.as_ref().map(|p| check_probe(p, dir, c));
     let power = b.power.as_ref().map(|p| check_power(p, c));
     let commands = check_commands(&b.commands, c);
-    check_intervals(&b.intervals, module.as_ref().map(|m| m.profile.as_str()), dir, c);
+    check_intervals(
+        &b.intervals,
+        module.as_ref().map(|m| m.profile.as_str()),
+        dir,
+        c,
+    );
     if probe.is_none() && power.is_none() {
         c.warn(
             &bench,
@@ -842,7 +856,8 @@ fn validate(raw: RawRig, path: &Path, c: &mut Checker<'_>) -> Option<BenchRig> {
     if can.is_empty() {
         c.warn(
             &bench,
-            "no `bench.can` attachment: scenarios that send CAN frames cannot run on this rig".into(),
+            "no `bench.can` attachment: scenarios that send CAN frames cannot run on this rig"
+                .into(),
         );
     }
     if b.boot_ms == 0 {
@@ -895,7 +910,10 @@ fn check_module(m: Option<&Spanned<RawModule>>, c: &mut Checker<'_>) -> Option<M
     let mut ok = true;
     let vehicle_id = match &v.vehicle_id {
         None => {
-            c.error(m, "`module.vehicle_id` is required on a bench (the module's `vehicle id`)".into());
+            c.error(
+                m,
+                "`module.vehicle_id` is required on a bench (the module's `vehicle id`)".into(),
+            );
             ok = false;
             String::new()
         }
@@ -967,7 +985,11 @@ pub(crate) fn load_profile(
         return Ok(p);
     }
     let p = Path::new(name);
-    let p = if p.is_relative() { dir.join(p) } else { p.to_path_buf() };
+    let p = if p.is_relative() {
+        dir.join(p)
+    } else {
+        p.to_path_buf()
+    };
     Profile::from_file(&p).map_err(|e| e.to_string())
 }
 
@@ -1025,7 +1047,8 @@ fn check_broker(b: &BrokerSection, c: &mut Checker<'_>) -> Option<BrokerTarget> 
         (None, None) => return None,
     };
     if let Some(t) = tap {
-        if t.ip().is_loopback() && server != "127.0.0.1" && server != "localhost" && server != "::1" {
+        if t.ip().is_loopback() && server != "127.0.0.1" && server != "localhost" && server != "::1"
+        {
             c.warn(
                 &b.tap,
                 format!(
@@ -1150,9 +1173,7 @@ fn check_power(p: &PowerSection, c: &mut Checker<'_>) -> Option<PowerCommands> {
         ok = false;
     }
     if p.off.is_none() && (p.on.is_some() || p.reset.is_some()) {
-        c.warn_nowhere(
-            "`bench.power` has no `off` command: power-cut scenarios cannot run".into(),
-        );
+        c.warn_nowhere("`bench.power` has no `off` command: power-cut scenarios cannot run".into());
     }
     let v = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.value.trim().to_string());
     ok.then(|| PowerCommands {
@@ -1218,10 +1239,7 @@ fn check_intervals(s: &IntervalSection, profile: Option<&str>, dir: &Path, c: &m
     let prof = profile.and_then(|p| load_profile(p, dir).ok());
     for (key, v) in s.entries() {
         if v.value == 0 {
-            c.error(
-                v,
-                format!("`bench.intervals` {key} must be at least 1 s"),
-            );
+            c.error(v, format!("`bench.intervals` {key} must be at least 1 s"));
             continue;
         }
         if let Some(prof) = &prof {
@@ -1318,7 +1336,10 @@ bench:
 
     #[test]
     fn unknown_key_in_bench_section_has_position() {
-        let t = GOOD.replace("  tolerance: { cadence_ms: 500 }", "  tolerance: { cadense_ms: 500 }");
+        let t = GOOD.replace(
+            "  tolerance: { cadence_ms: 500 }",
+            "  tolerance: { cadense_ms: 500 }",
+        );
         let d = err(&t);
         assert_eq!(d.line, 22, "{d}");
         assert!(d.col > 1, "{d}");
@@ -1369,7 +1390,10 @@ bench:
     fn interval_the_profile_lacks_is_an_error() {
         let t = GOOD
             .replace("profile: fw-3.3.006", "profile: fw-3.3.005")
-            .replace("{ connected: 10, on: 5 }", "{ connected: 10, keepalive: 30 }");
+            .replace(
+                "{ connected: 10, on: 5 }",
+                "{ connected: 10, keepalive: 30 }",
+            );
         // 3.3.005 has updatetime.keepalive, so this parses...
         assert!(parse_bench_rig(&t, p()).is_ok());
         let t = GOOD.replace("{ connected: 10, on: 5 }", "{ connected: 0 }");
@@ -1388,7 +1412,10 @@ bench:
 
     #[test]
     fn top_level_can_is_rejected_in_a_bench_rig() {
-        let t = GOOD.replace("timing:", "can: { kind: socketcan, interface: can0 }\ntiming:");
+        let t = GOOD.replace(
+            "timing:",
+            "can: { kind: socketcan, interface: can0 }\ntiming:",
+        );
         let d = err(&t);
         assert_eq!(d.line, 7, "{d}");
         assert!(d.message.contains("bench.can"), "{d}");
@@ -1436,7 +1463,14 @@ bench:
 
     #[test]
     fn garbage_yaml_never_panics() {
-        for t in ["", ":", "kind: [", "bench: 3", "- a\n- b", "kind: bench\nbench: {}\n"] {
+        for t in [
+            "",
+            ":",
+            "kind: [",
+            "bench: 3",
+            "- a\n- b",
+            "kind: bench\nbench: {}\n",
+        ] {
             assert!(parse_bench_rig(t, p()).is_err(), "{t:?}");
         }
     }

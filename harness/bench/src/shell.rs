@@ -35,7 +35,10 @@ pub enum ShellError {
         stderr: String,
     },
     /// Still running after the timeout (killed).
-    #[error("{what}: `{command}` still running after {after:?}, killed{}", stderr_suffix(stderr))]
+    #[error(
+        "{what}: `{command}` still running after {after:?}, killed{}",
+        stderr_suffix(stderr)
+    )]
     Timeout {
         /// What the command is for.
         what: String,
@@ -174,8 +177,12 @@ impl ShellCommandChannel {
     /// Run `module_command` on the module; its output (the module's response) on success.
     pub fn run(&self, module_command: &str) -> Result<String, ShellError> {
         let line = self.command_line(module_command);
-        run_shell(&format!("module command `{module_command}`"), &line, self.timeout)
-            .map(|o| o.stdout)
+        run_shell(
+            &format!("module command `{module_command}`"),
+            &line,
+            self.timeout,
+        )
+        .map(|o| o.stdout)
     }
 }
 
@@ -192,8 +199,12 @@ mod tests {
 
     #[test]
     fn failure_carries_stderr_and_status() {
-        let e = run_shell("power off", "echo relay busy >&2; exit 3", Duration::from_secs(5))
-            .unwrap_err();
+        let e = run_shell(
+            "power off",
+            "echo relay busy >&2; exit 3",
+            Duration::from_secs(5),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "power off: `echo relay busy >&2; exit 3` exited with exit code 3; stderr: relay busy"

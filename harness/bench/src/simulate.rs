@@ -124,7 +124,13 @@ pub fn crtd_line(ts: Duration, frame: &Frame) -> Result<String, SimulateError> {
         return Err(bad("11-bit identifier above 0x7FF"));
     }
     let mut l = String::with_capacity(64);
-    let _ = write!(l, "{}.{:06} {}", ts.as_secs(), ts.subsec_micros(), frame.bus + 1);
+    let _ = write!(
+        l,
+        "{}.{:06} {}",
+        ts.as_secs(),
+        ts.subsec_micros(),
+        frame.bus + 1
+    );
     if frame.extended {
         let _ = write!(l, "R29 {:08X}", frame.id);
     } else {
@@ -245,7 +251,11 @@ impl SimulateClient {
         I: IntoIterator<Item = Result<ScheduledFrame, E>>,
         E: std::fmt::Display,
     {
-        let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
         let start = tokio::time::Instant::now();
         let mut stats = PlayStats::default();
         for item in schedule {
@@ -294,7 +304,9 @@ fn check_addr(addr: &str) -> Result<(), SimulateError> {
         addr: addr.to_string(),
         reason: reason.to_string(),
     };
-    let (host, port) = addr.rsplit_once(':').ok_or_else(|| bad("expected HOST:PORT"))?;
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| bad("expected HOST:PORT"))?;
     if host.is_empty() {
         return Err(bad("empty host"));
     }
@@ -414,7 +426,11 @@ mod tests {
 
     #[test]
     fn lines_are_ovms_crtd() {
-        let l = crtd_line(Duration::from_micros(1_500_020), &f(0, 0x100, &[0x80, 0x39, 0xbb])).unwrap();
+        let l = crtd_line(
+            Duration::from_micros(1_500_020),
+            &f(0, 0x100, &[0x80, 0x39, 0xbb]),
+        )
+        .unwrap();
         assert_eq!(l, "1.500020 1R11 100 80 39 bb\n");
         let l = crtd_line(Duration::ZERO, &f(1, 0x18DAF110, &[0x02, 0x10, 0x03])).unwrap();
         assert_eq!(l, "0.000000 2R29 18DAF110 02 10 03\n");
@@ -425,7 +441,10 @@ mod tests {
     #[test]
     fn matches_the_canlog_crtd_writer_frame_records() {
         // Same frame text as ovms-canlog's CRTD writer produces for received frames.
-        let frames = [f(0, 0x213, &[0, 0, 0, 0, 0xc0, 1, 0, 0]), f(1, 0x18DAF110, &[2, 0x10, 3])];
+        let frames = [
+            f(0, 0x213, &[0, 0, 0, 0, 0xc0, 1, 0, 0]),
+            f(1, 0x18DAF110, &[2, 0x10, 3]),
+        ];
         let mut buf = Vec::new();
         {
             let mut w = ovms_canlog::write::writer(ovms_canlog::Format::Crtd, &mut buf).unwrap();
@@ -441,7 +460,10 @@ mod tests {
             .collect();
         for (fr, line) in frames.iter().zip(theirs) {
             let mine = crtd_line(Duration::ZERO, fr).unwrap();
-            assert_eq!(mine.trim_end().split_once(' ').unwrap().1, line.split_once(' ').unwrap().1);
+            assert_eq!(
+                mine.trim_end().split_once(' ').unwrap().1,
+                line.split_once(' ').unwrap().1
+            );
         }
     }
 
@@ -495,7 +517,9 @@ mod tests {
     #[tokio::test]
     async fn play_paces_frames_on_the_wall_clock() {
         let (addr, h) = server().await;
-        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2)).await.unwrap();
+        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2))
+            .await
+            .unwrap();
         let stats = c.play(sched(&[0, 100, 250]), 1.0).await.unwrap();
         assert_eq!(stats.frames, 3);
         assert!(stats.elapsed >= Duration::from_millis(250), "{stats:?}");
@@ -504,7 +528,11 @@ mod tests {
         let lines: Vec<&str> = got.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
             lines,
-            vec!["0.000000 1R11 100 80 00", "0.100000 1R11 100 80 01", "0.250000 1R11 100 80 02"]
+            vec![
+                "0.000000 1R11 100 80 00",
+                "0.100000 1R11 100 80 01",
+                "0.250000 1R11 100 80 02"
+            ]
         );
         // Received no earlier than scheduled (relative to the first frame).
         let gap = got[2].0 - got[0].0;
@@ -514,11 +542,16 @@ mod tests {
     #[tokio::test]
     async fn speed_scales_the_schedule() {
         let (addr, h) = server().await;
-        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2)).await.unwrap();
+        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2))
+            .await
+            .unwrap();
         let t0 = std::time::Instant::now();
         c.play(sched(&[0, 400]), 4.0).await.unwrap();
         let took = t0.elapsed();
-        assert!(took >= Duration::from_millis(95) && took < Duration::from_millis(390), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(95) && took < Duration::from_millis(390),
+            "{took:?}"
+        );
         c.close().await.unwrap();
         assert_eq!(h.await.unwrap().len(), 2);
     }
@@ -526,7 +559,9 @@ mod tests {
     #[tokio::test]
     async fn pause_resume_and_single_frames() {
         let (addr, h) = server().await;
-        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2)).await.unwrap();
+        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2))
+            .await
+            .unwrap();
         c.pause().await.unwrap();
         c.send_frame(&f(1, 0x344, &[1, 2])).await.unwrap();
         c.resume().await.unwrap();
@@ -543,10 +578,15 @@ mod tests {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap().to_string();
         drop(l);
-        let e = SimulateClient::connect(&addr, Duration::from_secs(2)).await.unwrap_err();
+        let e = SimulateClient::connect(&addr, Duration::from_secs(2))
+            .await
+            .unwrap_err();
         assert!(matches!(e, SimulateError::Unreachable { .. }), "{e}");
         let msg = e.to_string();
-        assert!(msg.contains(&addr) && msg.contains("can log start tcpserver simulate"), "{msg}");
+        assert!(
+            msg.contains(&addr) && msg.contains("can log start tcpserver simulate"),
+            "{msg}"
+        );
         let e = SimulateSink::connect(&addr, Duration::from_secs(2)).unwrap_err();
         assert!(matches!(e, SimulateError::Unreachable { .. }), "{e}");
     }
@@ -554,7 +594,9 @@ mod tests {
     #[tokio::test]
     async fn bad_addresses() {
         for a in ["nohost", ":3000", "127.0.0.1:0", "127.0.0.1:99999"] {
-            let e = SimulateClient::connect(a, Duration::from_secs(1)).await.unwrap_err();
+            let e = SimulateClient::connect(a, Duration::from_secs(1))
+                .await
+                .unwrap_err();
             assert!(matches!(e, SimulateError::Address { .. }), "{a}: {e}");
         }
     }
@@ -562,11 +604,16 @@ mod tests {
     #[tokio::test]
     async fn schedule_errors_stop_the_play() {
         let (addr, _h) = server().await;
-        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2)).await.unwrap();
+        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2))
+            .await
+            .unwrap();
         let mut s = sched(&[0]);
         s.push(Err("log line 7: bad".to_string()));
         let e = c.play(s, 1.0).await.unwrap_err();
-        assert!(e.to_string().contains("after 1 frame(s): log line 7"), "{e}");
+        assert!(
+            e.to_string().contains("after 1 frame(s): log line 7"),
+            "{e}"
+        );
     }
 
     #[tokio::test]
@@ -577,11 +624,16 @@ mod tests {
             let (s, _) = l.accept().await.unwrap();
             drop(s);
         });
-        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2)).await.unwrap();
+        let mut c = SimulateClient::connect(&addr, Duration::from_secs(2))
+            .await
+            .unwrap();
         h.await.unwrap();
         let mut err = None;
         for _ in 0..200 {
-            if let Err(e) = c.send_frame(&f(0, 0x100, &[0x80, 1, 2, 3, 4, 5, 6, 7])).await {
+            if let Err(e) = c
+                .send_frame(&f(0, 0x100, &[0x80, 1, 2, 3, 4, 5, 6, 7]))
+                .await
+            {
                 err = Some(e);
                 break;
             }
@@ -613,6 +665,9 @@ mod tests {
         assert_eq!(stats.frames_sent, 2);
         let got = h.await.unwrap();
         let lines: Vec<&str> = got.iter().map(|(_, l)| l.as_str()).collect();
-        assert_eq!(lines, vec!["0.000000 1R11 100 80 39", "0.050000 2R11 102 0e 01"]);
+        assert_eq!(
+            lines,
+            vec!["0.000000 1R11 100 80 39", "0.050000 2R11 102 0e 01"]
+        );
     }
 }

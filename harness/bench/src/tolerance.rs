@@ -262,7 +262,10 @@ mod tests {
     #[test]
     fn message_reads_naturally() {
         let e = check_interval("v.b.soc", ms(10_900), ms(10_000), ms(500)).unwrap_err();
-        assert_eq!(e.to_string(), "v.b.soc: interval 10.9 s, expected 10 s ± 0.5 s");
+        assert_eq!(
+            e.to_string(),
+            "v.b.soc: interval 10.9 s, expected 10 s ± 0.5 s"
+        );
     }
 
     #[test]
@@ -280,7 +283,10 @@ mod tests {
         assert_eq!(e.to_string(), "will: expiry 94 s, expected 90 s ± 2 s");
         assert!(check_within("response", ms(2_100), ms(2_000), ms(200)).is_ok());
         let e = check_within("response", ms(2_300), ms(2_000), ms(200)).unwrap_err();
-        assert_eq!(e.to_string(), "response: delay 2.3 s, expected at most 2 s (+ 0.2 s)");
+        assert_eq!(
+            e.to_string(),
+            "response: delay 2.3 s, expected at most 2 s (+ 0.2 s)"
+        );
     }
 
     #[test]

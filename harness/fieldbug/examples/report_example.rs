@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 use ovms_firmware::profile::Profile;
 use ovms_hil_fieldbug::report::{render_report, ReportOptions};
-use ovms_hil_fieldbug::scaffold::{check_timeline, expected_from_capture, Recording, ScaffoldOptions};
+use ovms_hil_fieldbug::scaffold::{
+    check_timeline, expected_from_capture, Recording, ScaffoldOptions,
+};
 use ovms_hil_fieldbug::simulate::{simulate_capture, SimClient, SimOptions};
 use ovms_hil_net::capture::{CaptureRecord, CaptureWriter};
 
@@ -25,15 +27,29 @@ fn write(path: &Path, recs: &[CaptureRecord]) -> Result<(), Box<dyn std::error::
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "ci/artifacts".into()));
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "ci/artifacts".into()),
+    );
     std::fs::create_dir_all(&out)?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let log = root.join("scenarios/logs/tesla-roadster_20120218.drive-a.csv");
     let vehicles = root.join("scenarios/vehicles");
     let profile = Profile::builtin("draft").ok_or("no draft profile")?;
     let clients = vec![
-        SimClient { id: "app".into(), from_secs: 60, until_secs: Some(900), every_secs: 60 },
-        SimClient { id: "web".into(), from_secs: 200, until_secs: Some(420), every_secs: 50 },
+        SimClient {
+            id: "app".into(),
+            from_secs: 60,
+            until_secs: Some(900),
+            every_secs: 60,
+        },
+        SimClient {
+            id: "web".into(),
+            from_secs: 200,
+            until_secs: Some(420),
+            every_secs: 50,
+        },
     ];
     let recorded_opts = SimOptions {
         clients: clients.clone(),
@@ -53,10 +69,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let mut warnings = Vec::new();
-    let (expected, _) = expected_from_capture(&recorded, &rec, &profile, "can.csv", &ScaffoldOptions::default(), &mut warnings);
+    let (expected, _) = expected_from_capture(
+        &recorded,
+        &rec,
+        &profile,
+        "can.csv",
+        &ScaffoldOptions::default(),
+        &mut warnings,
+    );
 
     let mut run_opts = recorded_opts.clone();
-    run_opts.params.insert("updatetime.connected".into(), "30".into());
+    run_opts
+        .params
+        .insert("updatetime.connected".into(), "30".into());
     let v = ovms_vehicles::load_vehicle("tesla-roadster", &vehicles)?;
     let actual = simulate_capture(&log, v, &profile, &run_opts)?;
     write(&out.join("report-example.jsonl"), &actual)?;

@@ -136,7 +136,12 @@ pub fn simulate_capture(
         params: opts.params.clone(),
         ..Default::default()
     };
-    let mut sim = Sim::new(profile.clone(), config, opts.wall_start, opts.outages.clone());
+    let mut sim = Sim::new(
+        profile.clone(),
+        config,
+        opts.wall_start,
+        opts.outages.clone(),
+    );
     sim.module.set_vehicle(Instant::ZERO, vehicle);
     sim.pump(Instant::ZERO);
 
@@ -195,7 +200,10 @@ fn schedule(
         let until = c.until_secs.unwrap_or(end_secs).min(end_secs);
         let mut t = c.from_secs;
         while t <= until {
-            out.push((Instant::from_secs(t), Event::Deliver(topic.clone(), b"1".to_vec())));
+            out.push((
+                Instant::from_secs(t),
+                Event::Deliver(topic.clone(), b"1".to_vec()),
+            ));
             t += every;
         }
     }
@@ -225,7 +233,12 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(profile: Profile, config: ModuleConfig, wall_start: f64, outages: Vec<(u64, u64)>) -> Sim {
+    fn new(
+        profile: Profile,
+        config: ModuleConfig,
+        wall_start: f64,
+        outages: Vec<(u64, u64)>,
+    ) -> Sim {
         Sim {
             module: Module::new(profile, config, Instant::ZERO),
             wall_start,
@@ -283,12 +296,10 @@ impl Sim {
                     self.module.handle_timeout(t);
                     self.pump(t);
                 }
-                (_, Some(h)) => {
-                    match heartbeats.pop().expect("peeked").1 {
-                        Event::Deliver(topic, payload) => self.deliver(h, topic, payload),
-                        Event::Lost => self.lose(h),
-                    }
-                }
+                (_, Some(h)) => match heartbeats.pop().expect("peeked").1 {
+                    Event::Deliver(topic, payload) => self.deliver(h, topic, payload),
+                    Event::Lost => self.lose(h),
+                },
                 (Some(_), None) => unreachable!("covered by the guard arm"),
             }
         }

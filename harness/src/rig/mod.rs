@@ -61,7 +61,7 @@ pub enum ModuleRig {
     /// In-process emulator.
     InProcess(emulated::Emulated),
     /// Emulator child process.
-    Process(process::EmuProcess),
+    Process(Box<process::EmuProcess>),
 }
 
 impl ModuleRig {
@@ -82,9 +82,9 @@ impl ModuleRig {
                     emulated::Emulated::start_with_vehicle(setup, v, true).await?,
                 ))
             }
-            RigKind::EmulatorProcess => Ok(ModuleRig::Process(
+            RigKind::EmulatorProcess => Ok(ModuleRig::Process(Box::new(
                 process::EmuProcess::start(&rig.emulator, rig_dir, setup, vehicle).await?,
-            )),
+            ))),
             RigKind::Bench => Err("bench rigs cannot be driven by this build".into()),
         }
     }
@@ -200,7 +200,7 @@ impl ModuleRig {
     pub async fn shutdown(self) {
         match self {
             ModuleRig::InProcess(m) => m.shutdown().await,
-            ModuleRig::Process(m) => m.shutdown().await,
+            ModuleRig::Process(m) => (*m).shutdown().await,
         }
     }
 }

@@ -70,13 +70,22 @@ impl EmuProcess {
             .arg(profile_arg(&setup)?)
             .arg("--vehicle-id")
             .arg(&setup.vehicle_id)
-            .arg("--user")
-            .arg(&setup.user);
+            .arg("--username")
+            .arg(&setup.user)
+            .arg("--log-level")
+            .arg("warn");
+        if let Some(k) = setup.keepalive_secs {
+            cmd.arg("--keepalive").arg(k.to_string());
+        }
         if let Some(v) = vehicle {
-            cmd.arg("--vehicle").arg(v);
+            let root = rig_dir.parent().unwrap_or(rig_dir);
+            cmd.arg("--vehicle")
+                .arg(v)
+                .arg("--vehicle-dir")
+                .arg(root.join("scenarios/vehicles"));
         }
         for (k, v) in &setup.params {
-            cmd.arg("--param").arg(format!("{k}={v}"));
+            cmd.arg("--config").arg(format!("{k}={v}"));
         }
         for (k, v) in &setup.initial_metrics {
             cmd.arg("--set").arg(format!("{k}={v}"));

@@ -9,7 +9,7 @@
 //! - [`clients`]: virtual app clients, heartbeats, wills, peers.
 //! - [`publish`]: assertions on what the module published (tap) and what subscribers saw (observer).
 //! - [`session`]: CONNECT, will, power and network cuts.
-//! - [`notify`]: notifications.
+//! - [`notify`] for notifications.
 //! - [`commands`]: commands and responses.
 //! - [`vehicle`]: the vehicle and CAN logs replayed into it.
 //!
@@ -24,6 +24,7 @@ pub mod module;
 pub mod notify;
 pub mod publish;
 pub mod session;
+pub mod suite_protocol;
 pub mod time;
 pub mod vehicle;
 
@@ -95,6 +96,7 @@ pub fn all() -> Vec<StepDef> {
     v.extend(notify::steps());
     v.extend(commands::steps());
     v.extend(vehicle::steps());
+    v.extend(suite_protocol::steps());
     v
 }
 

@@ -161,7 +161,12 @@ mod tests {
         assert_eq!(boxed.list().unwrap().len(), 1);
         assert_eq!(
             fake.calls(),
-            vec![ProbeCall::Halt, ProbeCall::Resume, ProbeCall::Reset, ProbeCall::List]
+            vec![
+                ProbeCall::Halt,
+                ProbeCall::Resume,
+                ProbeCall::Reset,
+                ProbeCall::List
+            ]
         );
         assert_eq!(fake.resets(), 1);
         assert!(!fake.is_halted());
@@ -184,7 +189,10 @@ mod tests {
         let mut p = FakeProbe::new();
         p.fail_next("JTAG scan chain broken");
         let e = p.halt().unwrap_err();
-        assert_eq!(e.to_string(), "debug probe: halt failed: JTAG scan chain broken");
+        assert_eq!(
+            e.to_string(),
+            "debug probe: halt failed: JTAG scan chain broken"
+        );
         assert!(!p.is_halted());
         p.halt().unwrap();
         assert!(p.is_halted());

@@ -173,15 +173,15 @@ pub fn open(rig: &BenchRig) -> Result<Box<dyn Probe>, ProbeError> {
 
 /// Flash the rig's firmware image through `probe` (`bench.probe.firmware`).
 pub fn flash_rig_firmware(rig: &BenchRig, probe: &mut dyn Probe) -> Result<(), ProbeError> {
-    let image = rig
-        .probe
-        .as_ref()
-        .and_then(|p| p.firmware.as_ref())
-        .ok_or(ProbeError::Unsupported {
-            action: "flash",
-            by: "this rig",
-            hint: "set bench.probe.firmware to the image to flash",
-        })?;
+    let image =
+        rig.probe
+            .as_ref()
+            .and_then(|p| p.firmware.as_ref())
+            .ok_or(ProbeError::Unsupported {
+                action: "flash",
+                by: "this rig",
+                hint: "set bench.probe.firmware to the image to flash",
+            })?;
     if !image.is_file() {
         return Err(ProbeError::Image {
             path: image.display().to_string(),
@@ -229,7 +229,10 @@ mod tests {
         {
             let e = r.err().unwrap();
             assert_eq!(e, ProbeError::FeatureDisabled);
-            assert!(e.to_string().contains("rebuild with --features probe"), "{e}");
+            assert!(
+                e.to_string().contains("rebuild with --features probe"),
+                "{e}"
+            );
         }
         #[cfg(feature = "probe")]
         assert!(r.unwrap().describe().contains("esp32"));
@@ -252,7 +255,11 @@ mod tests {
     fn open_without_anything_is_not_configured() {
         let rig = parse_bench_rig(BASE, Path::new("r.yaml")).unwrap();
         let e = open(&rig).err().unwrap();
-        assert!(e.to_string().contains("neither bench.probe nor bench.power"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("neither bench.probe nor bench.power"),
+            "{e}"
+        );
     }
 
     #[test]

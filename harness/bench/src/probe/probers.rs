@@ -128,7 +128,10 @@ impl Probe for ProbeRs {
         format!(
             "probe-rs {} ({})",
             self.target.chip,
-            self.target.selector.as_deref().unwrap_or("the only probe attached")
+            self.target
+                .selector
+                .as_deref()
+                .unwrap_or("the only probe attached")
         )
     }
 
@@ -164,7 +167,8 @@ impl Probe for ProbeRs {
         register_espressif();
         let format = flashing::image_format("idf").ok_or(ProbeError::Driver {
             action: "flash",
-            message: "probe-rs has no `idf` image format (probe-rs-espressif not registered)".into(),
+            message: "probe-rs has no `idf` image format (probe-rs-espressif not registered)"
+                .into(),
         })?;
         let loader = format.create_loader(None);
         let session = self.session("flash")?;

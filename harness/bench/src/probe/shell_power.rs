@@ -33,7 +33,12 @@ impl ShellPower {
         self
     }
 
-    fn run(&self, what: &'static str, cmd: &Option<String>, key: &'static str) -> Result<(), ProbeError> {
+    fn run(
+        &self,
+        what: &'static str,
+        cmd: &Option<String>,
+        key: &'static str,
+    ) -> Result<(), ProbeError> {
         let cmd = cmd.as_deref().ok_or(ProbeError::Unsupported {
             action: what,
             by: "the relay",
@@ -123,7 +128,8 @@ mod tests {
     #[test]
     fn reset_without_reset_command_power_cycles() {
         let d = tempfile::tempdir().unwrap();
-        let mut p = ShellPower::new(cmds(d.path(), false)).with_cycle_pause(Duration::from_millis(10));
+        let mut p =
+            ShellPower::new(cmds(d.path(), false)).with_cycle_pause(Duration::from_millis(10));
         p.reset().unwrap();
         assert_eq!(log(d.path()), "off\non\n");
     }

@@ -272,4 +272,30 @@ mod tests {
             anonymise_log(&bad, &bad, &roadster(), &AnonymiseLogOptions::default()).unwrap_err();
         assert!(matches!(e, AnonymiseError::SameFile(_)));
     }
+
+    #[test]
+    fn real_model_s_log_has_its_position_signals_zeroed() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = data("scenarios/logs/tesla-model-s_savvycan-example.candump.log");
+        let out = dir.path().join("model-s.log");
+        let rules =
+            IdentifyingRules::for_vehicle("tesla-model-s", &data("scenarios/vehicles")).unwrap();
+        let rep = anonymise_log(&input, &out, &rules, &AnonymiseLogOptions::default()).unwrap();
+        // MCU_locationStatus (0x3D8) appears 85 times in the log.
+        assert_eq!(rep.get("gps frames zeroed"), 85, "{rep}");
+        let (a, b) = (frames(&input), frames(&out));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.id, y.id);
+            if x.id == 0x3D8 {
+                assert!(y.data.iter().all(|b| *b == 0), "{:02X?}", y.data);
+                assert_eq!(x.data.len(), y.data.len(), "DLC kept");
+            } else {
+                assert_eq!(x.data, y.data);
+            }
+        }
+        assert!(a
+            .iter()
+            .any(|f| f.id == 0x3D8 && f.data.iter().any(|b| *b != 0)));
+    }
 }

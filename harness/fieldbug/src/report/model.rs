@@ -150,7 +150,12 @@ impl Model {
         let mut connected: Vec<(f64, Option<bool>)> = capture
             .iter()
             .filter(|r| is_publish(r) && (tap && r.src == Source::Observer))
-            .filter(|r| matches!(classify(r.topic.as_deref().unwrap_or("")), TopicKind::Connected))
+            .filter(|r| {
+                matches!(
+                    classify(r.topic.as_deref().unwrap_or("")),
+                    TopicKind::Connected
+                )
+            })
             .map(|r| (record_time(r, wall0), yes_no(&payload_text(r))))
             .collect();
 
@@ -207,7 +212,13 @@ impl Model {
             t0 = t0.min(*t);
             t1 = t1.max(*t);
         }
-        for m in &opts.failures {
+        let failures: Vec<Marker> = opts
+            .failures
+            .iter()
+            .filter(|m| m.t.is_finite())
+            .cloned()
+            .collect();
+        for m in &failures {
             t0 = t0.min(m.t);
             t1 = t1.max(m.t);
         }
@@ -256,7 +267,7 @@ impl Model {
             cadence,
             publishes: chosen.len(),
             lanes,
-            failures: opts.failures.clone(),
+            failures,
             records: capture.len(),
         }
     }

@@ -28,7 +28,7 @@ svg{display:block;font-size:11px}
 .bandt{fill:#244}
 .peers{fill:none;stroke:#e07a10;stroke-width:2}.peerd{fill:#e07a10}
 .cad{fill:#777}.cadm{fill:#777}.cadl{stroke:#999;stroke-dasharray:3 3}
-.fail line{stroke:#d22;stroke-width:2}.fail text{fill:#d22;font-weight:600}.failc{fill:#d22}
+.failt{fill:#d22;font-weight:600}.fail line{stroke:#d22;stroke-width:2}.fail text{fill:#d22;font-weight:600}.failc{fill:#d22}
 .lane.dim{opacity:.15}
 table{border-collapse:collapse;margin-top:14px}
 td,th{border:1px solid #dde;padding:2px 6px;text-align:left;vertical-align:top}

@@ -120,6 +120,19 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
     let _ = hb_top;
     y += GAP;
 
+    // One row per failing assertion for its label (shown to the right of its line, or to the
+    // left when it would run off the plot).
+    let fail_top = y;
+    if !m.failures.is_empty() {
+        label(
+            &mut body,
+            y,
+            &format!("failing assertions ({})", m.failures.len()),
+            "failt",
+        );
+        y += ROW_H * m.failures.len() as f64 + 2.0;
+    }
+
     // Cadence row.
     let cad_y = y;
     label(
@@ -142,7 +155,6 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
     y += ROW_H + 4.0;
 
     // Topic lanes.
-    let lanes_top = y;
     for (i, lane) in m.lanes.iter().enumerate() {
         let _ = write!(
             body,
@@ -197,14 +209,21 @@ pub fn draw(m: &Model, opts: &ReportOptions) -> String {
     // Failures over everything.
     for (i, f) in m.failures.iter().enumerate() {
         let x = s.x(f.t);
+        let text = truncate(&f.message, 110);
+        // About 6.5 px per character at 11 px.
+        let right = x + 6.0 + text.chars().count() as f64 * 6.5 <= s.x1;
+        let (tx, anchor) = if right {
+            (x + 5.0, "start")
+        } else {
+            (x - 5.0, "end")
+        };
         let _ = write!(
             overlay,
-            r#"<g class="fail"><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}"/><text x="{:.1}" y="{:.1}">✗ {}</text><title>t={} s{}: {}</title></g>"#,
+            r#"<g class="fail"><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}"/><text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}">✗ {}</text><title>t={} s{}: {}</title></g>"#,
             AXIS_H - 6.0,
             bottom,
-            x + 4.0,
-            lanes_top - 4.0 - (i % 3) as f64 * 0.0,
-            esc(&truncate(&f.message, 90)),
+            fail_top + ROW_H * (i as f64 + 1.0) - 4.0,
+            esc(&text),
             fmt_t(f.t),
             f.topic
                 .as_deref()

@@ -178,3 +178,61 @@ fn simulated_roadster_capture_renders() {
     assert!(html.contains("peers = 1"));
     assert!(html.contains("peers = 0"));
 }
+
+#[test]
+fn hostile_topics_and_payloads_never_break_the_page() {
+    // Deterministic pseudo-random bytes (xorshift), including markup, quotes and controls.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let alphabet: Vec<char> = "<>&\"'/ \u{0}\u{1}\u{7f}\n\tabc</script><!--]]>é€"
+        .chars()
+        .collect();
+    let mut cap = Vec::new();
+    for i in 0..300 {
+        let len = (next() % 40) as usize;
+        let text: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        let mut r = publish(
+            i as f64 * 0.7,
+            &format!("ovms/{text}/x"),
+            &text,
+            "to_broker",
+        );
+        if i % 5 == 0 {
+            let bytes: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            r = r.with_payload(&bytes);
+        }
+        if i % 7 == 0 {
+            r.t = Some(f64::NAN);
+        }
+        cap.push(r);
+    }
+    let opts = ReportOptions {
+        failures: vec![
+            Marker {
+                t: f64::NAN,
+                topic: None,
+                message: "</script><script>x".into(),
+            },
+            Marker {
+                t: 3.0,
+                topic: Some("<b>".into()),
+                message: "<img src=x onerror=alert(1)>".into(),
+            },
+        ],
+        ..Default::default()
+    };
+    let html = render_report(&cap, &opts);
+    assert_eq!(html.matches("<script").count(), 1);
+    assert_eq!(html.matches("</script>").count(), 1);
+    assert!(!html.contains("<img"));
+    assert!(!html.contains("<!--"));
+    assert!(!html.contains("NaN"));
+    assert!(!html.contains('\u{0}'));
+}

@@ -41,6 +41,16 @@ pub struct ClientPublish {
     pub payload: String,
 }
 
+/// One broker outage of the recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outage {
+    /// Virtual second the session was lost.
+    pub from: u64,
+    /// Virtual second the broker accepted the module again.
+    pub to: u64,
+}
+
 /// The whole expected timeline (the root of `expected.yaml`).
 ///
 /// Semantics (what [`super::check_timeline`] and the harness step
@@ -77,6 +87,10 @@ pub struct ExpectedTimeline {
     /// Publishes to replay into the module.
     #[serde(default)]
     pub client_publishes: Vec<ClientPublish>,
+    /// Broker outages to replay: the session is lost at `from`, connection attempts fail until
+    /// `to` (virtual seconds); the module reconnects on its own retry timer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub broker_outages: Vec<Outage>,
     /// The cadence points.
     pub points: Vec<ExpectedPoint>,
 }

@@ -7,11 +7,13 @@
 //! - `scenarios/NAME/can.<ext>`: the log (copied byte for byte);
 //! - `scenarios/NAME/expected.yaml`: the [`ExpectedTimeline`]: module publishes grouped by virtual
 //!   second (cadence points), volatile metrics left out and listed under `ignore:`, and the
-//!   publishes the module received (client heartbeats, commands) to replay;
+//!   publishes the module received (client heartbeats, commands) and the broker outages, to
+//!   replay;
 //! - `features/regressions/NAME.feature`: two steps,
 //!   `When the recording "scenarios/NAME/expected.yaml" is replayed` (module set up from the
 //!   file: vehicle, profile, vehicle id, user, params; the log fed from module time
-//!   `lead_in_secs`, the client publishes delivered at their times) and
+//!   `lead_in_secs`, the client publishes delivered at their times, the broker down during each
+//!   outage) and
 //!   `Then the published timeline matches "scenarios/NAME/expected.yaml"` ([`check_timeline`]).
 //!
 //! [`replay_expected`] runs the same replay in-process (the [`crate::simulate`] pipeline).
@@ -22,7 +24,8 @@ mod recording;
 
 pub use check::{check_timeline, Found, Mismatch, TimelineMismatch};
 pub use expected::{
-    is_ignored, ClientPublish, ExpectedError, ExpectedPoint, ExpectedTimeline, DEFAULT_IGNORE,
+    is_ignored, ClientPublish, ExpectedError, ExpectedPoint, ExpectedTimeline, Outage,
+    DEFAULT_IGNORE,
 };
 pub use recording::{Recording, RecordingOverrides};
 
@@ -220,6 +223,7 @@ pub fn expected_from_capture(
         })
         .map(|r| record_time(r, wall0))
         .next();
+    let broker_outages = outages(capture, wall0);
     let lead_in_secs = rec
         .lead_in_secs
         .unwrap_or_else(|| connected_at.map(|t| t.max(0.0).floor() as u64).unwrap_or(0));
@@ -236,10 +240,34 @@ pub fn expected_from_capture(
             tolerance_secs: opts.tolerance_secs,
             ignore: opts.ignore.clone(),
             client_publishes,
+            broker_outages,
             points,
         },
         ignored,
     )
+}
+
+/// Broker outages of a capture: from a tap `closed` record to the next accepted `connect` (a
+/// tap `connect` record without a `result` of `connect failed`).
+fn outages(capture: &[CaptureRecord], wall0: f64) -> Vec<Outage> {
+    let mut out = Vec::new();
+    let mut down: Option<u64> = None;
+    for r in capture.iter().filter(|r| r.src == Source::Tap) {
+        let t = record_time(r, wall0).max(0.0).floor() as u64;
+        match r.kind.as_deref() {
+            Some("closed") if down.is_none() => down = Some(t),
+            Some("connect") => {
+                let failed =
+                    r.extra.get("result").and_then(|v| v.as_str()) == Some("connect failed");
+                if let (Some(from), false) = (down, failed) {
+                    out.push(Outage { from, to: t });
+                    down = None;
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Writes `scenarios/NAME/` and `features/regressions/NAME.feature` under `repo_root` from the
@@ -383,6 +411,7 @@ pub fn replay_expected(
                 payload: c.payload.clone().into_bytes(),
             })
             .collect(),
+        outages: e.broker_outages.iter().map(|o| (o.from, o.to)).collect(),
         ..Default::default()
     };
     let cap = simulate_capture(&dir.join(&e.log), vehicle, &profile, &opts)?;

@@ -23,6 +23,15 @@ fn app_client() -> Vec<SimClient> {
 /// A recording dir as a field user would share it: the Roadster drive log (anonymised to CRTD),
 /// the capture of a module running `profile` on it, with an app live for most of the drive.
 fn make_recording(dir: &Path, profile: &str, params: &[(&str, &str)]) -> Vec<CaptureRecord> {
+    make_recording_with(dir, profile, params, &[])
+}
+
+fn make_recording_with(
+    dir: &Path,
+    profile: &str,
+    params: &[(&str, &str)],
+    outages: &[(u64, u64)],
+) -> Vec<CaptureRecord> {
     let rules =
         crate::anonymise::IdentifyingRules::for_vehicle("tesla-roadster", &vehicles_dir()).unwrap();
     let log = dir.join("can.crtd");
@@ -40,6 +49,7 @@ fn make_recording(dir: &Path, profile: &str, params: &[(&str, &str)]) -> Vec<Cap
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         clients: app_client(),
+        outages: outages.to_vec(),
         ..Default::default()
     };
     let v = ovms_vehicles::load_vehicle("tesla-roadster", &vehicles_dir()).unwrap();
@@ -237,6 +247,7 @@ fn timeline(points: Vec<(u64, &[(&str, &str)])>) -> ExpectedTimeline {
         tolerance_secs: 2,
         ignore: vec!["m.time.utc".into(), "m.net.*".into()],
         client_publishes: vec![],
+        broker_outages: vec![],
         points: points
             .into_iter()
             .map(|(t, p)| ExpectedPoint {
@@ -322,4 +333,67 @@ fn bad_names_and_recordings_are_typed_errors() {
     assert!(e.to_string().contains("recording.yaml:2:"), "{e}");
     let e = ExpectedTimeline::from_yaml("vehicle: x\npoints: [ {t: -1} ]\n", "e.yaml").unwrap_err();
     assert!(e.to_string().starts_with("e.yaml:"), "{e}");
+}
+
+#[test]
+fn a_recorded_broker_outage_is_replayed() {
+    let rec = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    make_recording_with(rec.path(), "draft", &[], &[(480, 540)]);
+    let rep = scaffold(
+        rec.path(),
+        "outage",
+        repo.path(),
+        &ScaffoldOptions::default(),
+    )
+    .unwrap();
+    let e = ExpectedTimeline::load(&rep.expected).unwrap();
+    assert_eq!(e.broker_outages, vec![Outage { from: 480, to: 540 }]);
+    // The reconnection's full pass is part of the expected timeline...
+    assert!(
+        e.points
+            .iter()
+            .any(|p| p.t == 540 && p.publishes.len() > 20),
+        "{:?}",
+        e.points
+            .iter()
+            .map(|p| (p.t, p.publishes.len()))
+            .collect::<Vec<_>>()
+    );
+    // ... and the replay with the outage reproduces it; without the outage it does not.
+    let (_, actual) = replay_expected(&rep.expected, &vehicles_dir()).unwrap();
+    check_timeline(&e, &actual).unwrap();
+    let mut no_outage = e.clone();
+    no_outage.broker_outages.clear();
+    let path = rep.scenario_dir.join("no-outage.yaml");
+    std::fs::write(&path, no_outage.to_yaml("test")).unwrap();
+    let (_, actual) = replay_expected(&path, &vehicles_dir()).unwrap();
+    let err = check_timeline(&e, &actual).unwrap_err();
+    assert!(err.mismatches.iter().any(|m| m.t == 540), "{err}");
+}
+
+#[test]
+fn observer_only_captures_give_the_same_expectation() {
+    let rec = tempfile::tempdir().unwrap();
+    let cap = make_recording(rec.path(), "draft", &[]);
+    let p = Profile::builtin("draft").unwrap();
+    let r = Recording::load(rec.path(), &RecordingOverrides::default()).unwrap();
+    let opts = ScaffoldOptions::default();
+    let (from_tap, _) = expected_from_capture(&cap, &r, &p, "can.crtd", &opts, &mut Vec::new());
+    // What an observer subscribed to the module's prefix would have recorded.
+    let observed: Vec<CaptureRecord> = cap
+        .iter()
+        .filter(|r| crate::timeline::is_publish(r))
+        .map(|r| {
+            let mut o = r.clone();
+            o.src = Source::Observer;
+            o.dir = None;
+            o
+        })
+        .collect();
+    let (from_observer, _) =
+        expected_from_capture(&observed, &r, &p, "can.crtd", &opts, &mut Vec::new());
+    assert_eq!(from_observer.points, from_tap.points);
+    assert_eq!(from_observer.client_publishes, from_tap.client_publishes);
+    check_timeline(&from_tap, &observed).unwrap();
 }
