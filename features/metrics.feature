@@ -19,7 +19,7 @@ Feature: Metrics: topic, payload, retain and QoS
     When metric "v.b.soc" is set to "75"
     And 11 minutes pass
     Then the module publishes metric "v.b.soc" = "75"
-    And metric "v.b.soc" was published 1 time in the last 11 minutes
+    And metric "v.b.soc" was published 1 time in the last 10 minutes
 
   @V3-MET-3 @SHIP-1.2
   Scenario: A late subscriber receives the last value

@@ -4,7 +4,8 @@
 //! plain `N passed, N failed` line, the coverage table and the wall/protocol time ratio.
 //!
 //! Environment: `OVMS_HIL_BROKER` (auto, mosquitto, ...), `OVMS_HIL_TAGS` (a tag expression),
-//! `OVMS_HIL_PROFILES` (comma-separated).
+//! `OVMS_HIL_PROFILES` (comma-separated), `OVMS_HIL_FEATURES` (comma-separated files or
+//! directories, relative to the repository root).
 
 use std::process::ExitCode;
 
@@ -17,6 +18,9 @@ async fn main() -> ExitCode {
     let mut cfg = RunConfig::new(&root);
     cfg.broker = std::env::var("OVMS_HIL_BROKER").ok();
     cfg.tags = std::env::var("OVMS_HIL_TAGS").ok();
+    if let Ok(f) = std::env::var("OVMS_HIL_FEATURES") {
+        cfg.paths = f.split(',').map(|s| root.join(s.trim())).collect();
+    }
     if let Ok(p) = std::env::var("OVMS_HIL_PROFILES") {
         cfg.profiles = p.split(',').map(|s| s.trim().to_string()).collect();
     }

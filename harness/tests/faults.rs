@@ -23,9 +23,15 @@ fn faulty_profile(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     p
 }
 
-/// Run the slice's scenarios selected by `tags` for the draft profile against a module running
-/// the faulty profile.
-async fn run_with_fault(fault: &str, from: &str, to: &str, tags: &str) -> RunResults {
+/// Run the scenarios of `feature` selected by `tags` for the draft profile against a module
+/// running the faulty profile.
+async fn run_with_fault(
+    fault: &str,
+    from: &str,
+    to: &str,
+    feature: &str,
+    tags: &str,
+) -> RunResults {
     let dir = tempfile::tempdir().unwrap();
     let profile = faulty_profile(dir.path(), fault, from, to);
     let rig = dir.path().join("rig.yaml");
@@ -40,6 +46,7 @@ async fn run_with_fault(fault: &str, from: &str, to: &str, tags: &str) -> RunRes
     .unwrap();
     let root = RunConfig::repo_root();
     let mut cfg = RunConfig::new(&root);
+    cfg.paths = vec![root.join("features").join(feature)];
     cfg.profiles = vec!["draft".into()];
     cfg.rig = rig;
     cfg.tags = Some(tags.into());
@@ -88,6 +95,7 @@ async fn wrong_retain_flag_fails_the_retain_scenarios() {
         "wrong-retain",
         r#"metric:        { topic: "m/{metric}", qos: 0, retain: true }"#,
         r#"metric:        { topic: "m/{metric}", qos: 0, retain: false }"#,
+        "metrics.feature",
         "@V3-MET-3",
     )
     .await;
@@ -105,6 +113,7 @@ async fn wrong_qos_fails_the_metric_scenarios() {
         "wrong-qos",
         r#"metric:        { topic: "m/{metric}", qos: 0, retain: true }"#,
         r#"metric:        { topic: "m/{metric}", qos: 1, retain: true }"#,
+        "metrics.feature",
         "@V3-MET-1",
     )
     .await;
@@ -117,6 +126,7 @@ async fn missed_cadence_fails_the_idle_cadence_scenario() {
         "skip-cadence",
         "defaults: { idle: 600,",
         "defaults: { idle: 900,",
+        "cadence.feature",
         "@V3-CAD-2",
     )
     .await;
@@ -136,6 +146,7 @@ async fn will_not_as_required_fails_the_will_scenarios() {
         "no-will",
         r#"will: { payload: "no", qos: 0, retain: true }"#,
         r#"will: { payload: "bye", qos: 0, retain: false }"#,
+        "session.feature",
         "@V3-SES-3 or @V3-SES-5",
     )
     .await;

@@ -5,8 +5,15 @@ use std::borrow::Cow;
 
 /// A problem in one line: 0-based byte column plus what was expected. What was *found* is taken
 /// from the line at that column when the error is reported (see [`found_at`]).
+///
+/// Boxed so that `LineResult<T>` stays small on the success path (results come back in
+/// registers); errors are rare.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct LineError {
+pub(crate) struct LineError(Box<LineErrorInner>);
+
+/// The fields of a [`LineError`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct LineErrorInner {
     /// 0-based byte offset in the line.
     pub col: usize,
     /// What the parser expected there.
@@ -15,20 +22,39 @@ pub(crate) struct LineError {
     pub found: Option<String>,
 }
 
+impl std::ops::Deref for LineError {
+    type Target = LineErrorInner;
+    fn deref(&self) -> &LineErrorInner {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for LineError {
+    fn deref_mut(&mut self) -> &mut LineErrorInner {
+        &mut self.0
+    }
+}
+
 impl LineError {
     /// Expected `expected` at `col`.
+    #[cold]
     pub fn at(col: usize, expected: impl Into<Cow<'static, str>>) -> Self {
-        LineError {
+        LineError(Box::new(LineErrorInner {
             col,
             expected: expected.into(),
             found: None,
-        }
+        }))
     }
 
     /// With an explicit "found" text.
     pub fn found(mut self, found: impl Into<String>) -> Self {
-        self.found = Some(found.into());
+        self.0.found = Some(found.into());
         self
+    }
+
+    /// The fields, by value.
+    pub fn into_inner(self) -> LineErrorInner {
+        *self.0
     }
 }
 
@@ -67,7 +93,8 @@ pub(crate) fn found_at(line: &[u8], col: usize) -> String {
     s
 }
 
-/// Splits a line into fields separated by runs of `sep` bytes, yielding `(column, field)`.
+/// Splits a line into fields separated by runs of blanks, yielding `(column, field)`.
+#[derive(Clone)]
 pub(crate) struct Fields<'a> {
     line: &'a [u8],
     pos: usize,
@@ -96,6 +123,40 @@ impl<'a> Fields<'a> {
             self.pos += 1;
         }
         (self.pos, &self.line[self.pos..])
+    }
+
+    /// Read exactly `n` blank-separated data bytes of two hex digits each into `out`. Errors are
+    /// the same as taking each field with [`Fields::expect`] and [`hex_byte2`].
+    #[inline]
+    pub fn hex_bytes(&mut self, n: usize, out: &mut Vec<u8>) -> LineResult<()> {
+        let line = self.line;
+        let mut i = self.pos;
+        for _ in 0..n {
+            while i < line.len() && is_blank(line[i]) {
+                i += 1;
+            }
+            if i >= line.len() {
+                self.pos = i;
+                return Err(LineError::at(line.len(), "a data byte"));
+            }
+            let hi = HEX[line[i] as usize];
+            let lo = line.get(i + 1).map_or(0xFF, |&c| HEX[c as usize]);
+            let ends = line.get(i + 2).is_none_or(|&c| is_blank(c));
+            if (hi | lo) & 0xF0 != 0 || !ends {
+                let mut e = i;
+                while e < line.len() && !is_blank(line[e]) {
+                    e += 1;
+                }
+                self.pos = e;
+                return Err(hex_byte2(&line[i..e], i)
+                    .err()
+                    .unwrap_or_else(|| LineError::at(i, "a data byte")));
+            }
+            out.push((hi << 4) | lo);
+            i += 2;
+        }
+        self.pos = i;
+        Ok(())
     }
 
     /// The next field, or an error naming `expected` at the end of the line.
@@ -220,6 +281,7 @@ pub(crate) fn hex_pairs(s: &[u8], out: &mut Vec<u8>) -> Result<(), usize> {
 }
 
 /// Parse 1..=8 hex digits starting at column `col`. Errors point at the offending byte.
+#[inline]
 pub(crate) fn hex_u32(field: &[u8], col: usize, what: &'static str) -> LineResult<u32> {
     if field.is_empty() {
         return Err(LineError::at(col, what));
@@ -259,6 +321,7 @@ pub(crate) fn hex_byte12(field: &[u8], col: usize) -> LineResult<u8> {
 }
 
 /// Parse an unsigned decimal integer (no sign), at most `max`.
+#[inline]
 pub(crate) fn dec_u64(field: &[u8], col: usize, what: &'static str, max: u64) -> LineResult<u64> {
     if field.is_empty() {
         return Err(LineError::at(col, what));
@@ -282,6 +345,7 @@ pub(crate) fn dec_u64(field: &[u8], col: usize, what: &'static str, max: u64) ->
 /// Parse a decimal number `[-]digits[<sep>digits]` in units of `unit_ns` nanoseconds (1e9 for
 /// seconds, 1e6 for milliseconds, 1e3 for microseconds) into nanoseconds. Fraction digits beyond
 /// nanosecond precision are truncated. `sep` is the decimal separator (`.` or `,`).
+#[inline]
 pub(crate) fn decimal_ns(
     field: &[u8],
     col: usize,

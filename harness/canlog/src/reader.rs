@@ -180,6 +180,7 @@ impl<R: Read> LogReader<R> {
         }
     }
 
+    #[inline]
     fn next_text(&mut self) -> Option<Result<Record, LogError>> {
         let Decoder::Text(dec) = &mut self.decoder else {
             return None;
@@ -224,13 +225,16 @@ impl<R: Read> LogReader<R> {
                             }
                             return Some(Ok(rec));
                         }
-                        Err(e) => LogError::Parse {
-                            file: self.file.clone(),
-                            line: line_no,
-                            column: e.col as u64 + 1,
-                            found: e.found.unwrap_or_else(|| found_at(line, e.col)),
-                            expected: e.expected,
-                        },
+                        Err(e) => {
+                            let e = e.into_inner();
+                            LogError::Parse {
+                                file: self.file.clone(),
+                                line: line_no,
+                                column: e.col as u64 + 1,
+                                found: e.found.unwrap_or_else(|| found_at(line, e.col)),
+                                expected: e.expected,
+                            }
+                        }
                     }
                 }
             };
@@ -283,6 +287,7 @@ impl<R: Read> LogReader<R> {
 impl<R: Read> Iterator for LogReader<R> {
     type Item = Result<Record, LogError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.done {
             return None;
@@ -324,6 +329,7 @@ impl<R: Read> Frames<R> {
 impl<R: Read> Iterator for Frames<R> {
     type Item = Result<Frame, LogError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             match self.reader.next()? {

@@ -38,6 +38,7 @@ impl Timeline {
     }
 
     /// Look at one frame's timestamp.
+    #[inline]
     pub(crate) fn observe(&mut self, ts: i64, bus: u8, line: u64, w: &mut Warnings) {
         if self.frames == 0 {
             self.first_line = line;

@@ -190,3 +190,17 @@ fn every_real_log_converts_to_every_writable_format_and_back() {
     }
     assert_eq!(n, 20);
 }
+
+#[test]
+fn crtd_to_crtd_keeps_one_header_and_status_tags() {
+    let input = "1.000000 CXX OVMS CRTD\n1.000000 CVR 3.1\n1.500000 1R11 123 01\n2.000000 2CST Status intr=1 rxpkt=2\n2.500000 1CXX Info hello\n";
+    let recs: Vec<Record> = read(input.as_bytes(), "in", &ReadOptions::default())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let out = String::from_utf8(write_all(Format::Crtd, &recs)).unwrap();
+    assert_eq!(
+        out,
+        "1.000000 CXX OVMS CRTD\n1.000000 CVR 3.1\n1.500000 1R11 123 01\n2.000000 1CST Status intr=1 rxpkt=2\n2.500000 1CXX Info hello\n"
+    );
+}

@@ -24,7 +24,12 @@ pub mod module;
 pub mod notify;
 pub mod publish;
 pub mod session;
+pub mod suite_faults;
+pub mod suite_logs;
+pub mod suite_private;
 pub mod suite_protocol;
+pub mod suite_security;
+pub mod suite_session;
 pub mod time;
 pub mod vehicle;
 
@@ -96,7 +101,11 @@ pub fn all() -> Vec<StepDef> {
     v.extend(notify::steps());
     v.extend(commands::steps());
     v.extend(vehicle::steps());
+    v.extend(suite_logs::steps());
     v.extend(suite_protocol::steps());
+    v.extend(suite_session::steps());
+    v.extend(suite_security::steps());
+    v.extend(suite_faults::steps());
     v
 }
 
@@ -163,11 +172,18 @@ mod tests {
         assert!(errs.is_empty(), "{errs:?}");
         let mut n = 0;
         for f in &feats {
+            use cucumber::feature::Ext as _;
+            let f = &f.clone().expand_examples().expect("examples expand");
             let all_steps = f
                 .background
                 .iter()
                 .flat_map(|b| b.steps.iter())
-                .chain(f.scenarios.iter().flat_map(|s| s.steps.iter()));
+                .chain(f.scenarios.iter().flat_map(|s| s.steps.iter()))
+                .chain(
+                    f.rules
+                        .iter()
+                        .flat_map(|r| r.scenarios.iter().flat_map(|s| s.steps.iter())),
+                );
             for st in all_steps {
                 n += 1;
                 let found = c.find(st);

@@ -171,6 +171,17 @@ pub fn open(rig: &BenchRig) -> Result<Box<dyn Probe>, ProbeError> {
     }
 }
 
+/// The rig's relay commands alone (`bench.power`), whatever probe it also has: power-cut
+/// scenarios work on a build without the `probe` feature.
+pub fn open_power(rig: &BenchRig) -> Result<ShellPower, ProbeError> {
+    rig.power
+        .clone()
+        .map(ShellPower::new)
+        .ok_or(ProbeError::NotConfigured {
+            action: "switch the power of",
+        })
+}
+
 /// Flash the rig's firmware image through `probe` (`bench.probe.firmware`).
 pub fn flash_rig_firmware(rig: &BenchRig, probe: &mut dyn Probe) -> Result<(), ProbeError> {
     let image =

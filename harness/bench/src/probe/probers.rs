@@ -193,3 +193,46 @@ impl Probe for ProbeRs {
         self.each_core("resume", |c| c.run())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(selector: Option<&str>) -> ProbeTarget {
+        ProbeTarget {
+            selector: selector.map(str::to_string),
+            chip: "esp32".into(),
+            firmware: None,
+            speed_khz: None,
+        }
+    }
+
+    #[test]
+    fn without_an_attached_probe_actions_fail_clearly() {
+        let mut p = ProbeRs::new(target(None));
+        assert_eq!(p.describe(), "probe-rs esp32 (the only probe attached)");
+        if p.list().unwrap().is_empty() {
+            let e = p.halt().unwrap_err();
+            assert_eq!(e, ProbeError::NoProbe { selector: None });
+            assert_eq!(e.to_string(), "no debug probe attached");
+            assert!(p.resume().is_err());
+            assert!(p.reset().is_err());
+        }
+        // A selector no attached probe matches is reported with the selector.
+        let mut p = ProbeRs::new(target(Some("dead:beef:NOPE")));
+        let e = p.halt().unwrap_err();
+        assert!(e.to_string().contains("dead:beef:NOPE"), "{e}");
+    }
+
+    #[test]
+    fn flashing_refuses_non_elf_images_before_touching_the_probe() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("ovms3.bin");
+        std::fs::write(&bin, [0xe9u8, 3, 2, 0x20]).unwrap();
+        let mut p = ProbeRs::new(target(None));
+        let e = p.flash(&bin).unwrap_err();
+        assert!(e.to_string().contains("not an ELF"), "{e}");
+        let e = p.flash(&dir.path().join("missing.elf")).unwrap_err();
+        assert!(matches!(e, ProbeError::Image { .. }), "{e}");
+    }
+}

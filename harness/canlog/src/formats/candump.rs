@@ -30,6 +30,7 @@ pub(crate) struct BusMap {
 
 impl BusMap {
     /// The bus for interface `name`.
+    #[inline]
     pub(crate) fn bus(&mut self, name: &[u8]) -> u8 {
         if name == self.last.as_slice() && !self.last.is_empty() {
             return self.last_bus;
@@ -67,8 +68,85 @@ impl BusMap {
     }
 }
 
+impl CandumpDecoder {
+    /// The common shape `(<sec>.<frac>) <iface> <frame>` with single spaces and nothing after the
+    /// frame, parsed in one pass. `None` sends the line to the general parser (which also
+    /// produces the exact error for bad lines).
+    #[inline]
+    fn fast(&mut self, b: &[u8]) -> Option<Frame> {
+        const POW10: [i64; 10] = [
+            1_000_000_000,
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+            100,
+            10,
+            1,
+        ];
+        if b.first() != Some(&b'(') {
+            return None;
+        }
+        let mut i = 1;
+        let mut int: i64 = 0;
+        while i < b.len() && b[i].is_ascii_digit() && i <= 18 {
+            int = int * 10 + i64::from(b[i] - b'0');
+            i += 1;
+        }
+        if i == 1 || b.get(i) != Some(&b'.') {
+            return None;
+        }
+        i += 1;
+        let fs = i;
+        let mut frac: i64 = 0;
+        while i < b.len() && b[i].is_ascii_digit() && i - fs < 9 {
+            frac = frac * 10 + i64::from(b[i] - b'0');
+            i += 1;
+        }
+        let nf = i - fs;
+        if nf == 0 || b.get(i) != Some(&b')') || b.get(i + 1) != Some(&b' ') {
+            return None;
+        }
+        let ts_ns = int
+            .checked_mul(1_000_000_000)?
+            .checked_add(frac * POW10[nf])?;
+        i += 2;
+        let is = i;
+        while i < b.len() && b[i] != b' ' {
+            if b[i] == b'\t' {
+                return None;
+            }
+            i += 1;
+        }
+        if i == is || i + 1 >= b.len() {
+            return None;
+        }
+        let bus = self.ifaces.bus(&b[is..i]);
+        let tok = &b[i + 1..];
+        if tok.iter().any(|&c| c == b' ' || c == b'\t') {
+            return None;
+        }
+        let mut frame = parse_frame(tok, i + 1).ok()?;
+        frame.ts_ns = ts_ns;
+        frame.bus = bus;
+        Some(frame)
+    }
+}
+
 impl LineDecoder for CandumpDecoder {
     fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+        if let Some(frame) = self.fast(line) {
+            return Ok(Some(Record::Frame(frame)));
+        }
+        self.decode_general(line)
+    }
+}
+
+impl CandumpDecoder {
+    /// The general parser: any spacing, optional direction token, exact errors.
+    fn decode_general(&mut self, line: &[u8]) -> LineResult<Option<Record>> {
         if trim(line).is_empty() {
             return Ok(None);
         }
@@ -108,6 +186,7 @@ impl LineDecoder for CandumpDecoder {
 }
 
 /// Parse `ID#DATA` / `ID#R[len]` / `ID##<flags>DATA` (timestamp and bus left 0).
+#[inline]
 pub(crate) fn parse_frame(s: &[u8], col: usize) -> LineResult<Frame> {
     let hash = memchr::memchr(b'#', s)
         .ok_or_else(|| LineError::at(col + s.len(), "`#` between the CAN ID and the data"))?;
@@ -213,4 +292,52 @@ pub(crate) fn parse_frame(s: &[u8], col: usize) -> LineResult<Frame> {
         i += 2;
     }
     Ok(frame)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one-pass path and the general parser agree on every line the fast path accepts.
+    #[test]
+    fn fast_path_matches_general_parser() {
+        let lines: &[&[u8]] = &[
+            b"(1733187989.936605) can0 153#208010FF00FF802E",
+            b"(166.000000) vcan0 21A#FE3612FE690507AD",
+            b"(0.1) can1 12345678#R4",
+            b"(0.300000) can0 7FF##1000102030405060708090A0B",
+            b"(0.400000) can0 20000004#0000080000000000",
+            b"(0.500000) vcan2 001#11.22.33",
+            b"(0.600000) slcan 0AB#",
+            b"(9.123456789) can3 123#R",
+            b"(1.1234567891) can0 123#00",
+            b"(123456789012345678.5) can0 123#00",
+        ];
+        for line in lines {
+            let mut a = CandumpDecoder::default();
+            let mut b = CandumpDecoder::default();
+            let fast = a.fast(line).map(Record::Frame);
+            match b.decode_general(line) {
+                Ok(general) if fast.is_some() => {
+                    assert_eq!(fast, general, "{}", String::from_utf8_lossy(line))
+                }
+                Ok(_) => {} // left to the general parser, e.g. more than 9 fraction digits
+                Err(_) => assert!(fast.is_none(), "{}", String::from_utf8_lossy(line)),
+            }
+        }
+        // Lines the fast path must leave to the general parser.
+        for line in [
+            &b"(-0.5) can0 123#00"[..],
+            b"(1.0)  can0 123#00",
+            b"(1.0) can0 123#00 T",
+            b"(1) can0 123#00",
+            b"(1.0) can0 12G#00",
+        ] {
+            assert!(
+                CandumpDecoder::default().fast(line).is_none(),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
 }

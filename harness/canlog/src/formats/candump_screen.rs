@@ -10,7 +10,7 @@
 use crate::formats::candump::BusMap;
 use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
-use crate::parse::{dec_u64, decimal_ns, hex_byte2, hex_u32, trim, Fields, LineError, LineResult};
+use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::warnings::WarningKind;
 
@@ -101,10 +101,7 @@ impl LineDecoder for ScreenDecoder {
             frame.data.resize(len, 0);
             return Ok(Some(Record::Frame(frame)));
         }
-        for _ in 0..len {
-            let (bc, b) = f.expect("a data byte")?;
-            frame.data.push(hex_byte2(b, bc)?);
-        }
+        f.hex_bytes(len, &mut frame.data)?;
         Ok(Some(Record::Frame(frame)))
     }
 }

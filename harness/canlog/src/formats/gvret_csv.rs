@@ -128,7 +128,7 @@ impl LineDecoder for GvretDecoder {
                     ));
                 }
                 frame.fd = n > 8;
-                frame.data.reserve_exact(n);
+                frame.data = Vec::with_capacity(n);
                 len = Some(n);
             } else if i >= c.d1 {
                 let Some(n) = len else {

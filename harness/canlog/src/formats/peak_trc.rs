@@ -14,7 +14,7 @@
 
 use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
-use crate::parse::{dec_u64, decimal_ns, hex_byte2, hex_u32, trim, Fields, LineError, LineResult};
+use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::warnings::WarningKind;
 
@@ -81,12 +81,8 @@ impl PeakDecoder {
     }
 
     fn data(f: &mut Fields<'_>, frame: &mut Frame, len: usize) -> LineResult<()> {
-        frame.data.reserve_exact(len);
-        for _ in 0..len {
-            let (bc, b) = f.expect("a data byte")?;
-            frame.data.push(hex_byte2(b, bc)?);
-        }
-        Ok(())
+        frame.data = Vec::with_capacity(len);
+        f.hex_bytes(len, &mut frame.data)
     }
 
     fn v1(

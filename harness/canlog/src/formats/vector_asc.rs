@@ -89,7 +89,17 @@ impl AscDecoder {
     }
 
     fn bytes(&self, f: &mut Fields<'_>, n: usize, frame: &mut Frame) -> LineResult<()> {
-        frame.data.reserve_exact(n);
+        frame.data = Vec::with_capacity(n);
+        if !self.decimal {
+            // Common case: two hex digits per byte. Anything else (one-digit bytes, errors) goes
+            // through the general loop below from the same place.
+            let save = f.clone();
+            if f.hex_bytes(n, &mut frame.data).is_ok() {
+                return Ok(());
+            }
+            *f = save;
+            frame.data.clear();
+        }
         for _ in 0..n {
             let (bc, b) = f.expect("a data byte")?;
             frame.data.push(self.num(b, bc, "a data byte", 255)? as u8);

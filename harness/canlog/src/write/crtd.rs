@@ -10,7 +10,8 @@ use crate::record::Record;
 /// Writes OVMS CRTD 3.1: a `<ts> CXX OVMS CRTD` / `<ts> CVR 3.1` header (timestamp of the first
 /// record), then `<ts> <bus+1><R|T><11|29> <ID> <bytes>` with uppercase IDs (3 or 8 digits) and
 /// lowercase bytes, `1CEV Event <name>`, `1CMT Metric {"name": …, "value": …}` and
-/// `1CXX <text>` comments. Frames CRTD cannot hold (CAN FD, more than 8 bytes, remote, error
+/// `1CXX <text>` comments (a comment that came from a CRTD `CER`/`CST`/`CBC`/`CFA` record keeps
+/// its tag, and a read-back `OVMS CRTD` / `CVR 3.1` header is not repeated). Frames CRTD cannot hold (CAN FD, more than 8 bytes, remote, error
 /// frames, bus above 8) are skipped.
 pub struct CrtdWriter<W> {
     out: W,
@@ -113,6 +114,16 @@ impl<W: Write> RecordWriter for CrtdWriter<W> {
             }
             Record::Comment { ts_ns, text } => {
                 let ts = ts_ns.unwrap_or(self.last_ts);
+                if text == "OVMS CRTD" || text == "CVR 3.1" {
+                    // A CRTD header read back: this writer writes its own, once.
+                    self.header(ts)?;
+                    return Ok(true);
+                }
+                let tag = text.get(..4).unwrap_or("");
+                if matches!(tag, "CER " | "CST " | "CBC " | "CFA ") {
+                    // A bus-status / command record read from CRTD keeps its tag.
+                    return self.tagged(ts, b"1", text);
+                }
                 self.tagged(ts, b"1CXX ", text)
             }
         }
