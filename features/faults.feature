@@ -25,8 +25,8 @@ Feature: Faults: power and network loss, reconnects
   Scenario: After a reconnect the module learns its live clients again
     Given an app client "app" connects and sends a heartbeat every 60 seconds
     When the module's network is cut
-    And the module reconnects after the profile's reconnect delay
-    And 1 minute passes
+    Then the module reconnects after the profile's reconnect delay
+    When 1 minute passes
     Then the module counts 1 peer
 
   @fault @V3-CLI-4 @SHIP-1.4

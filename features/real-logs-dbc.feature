@@ -4,7 +4,7 @@ Feature: Real traffic: a DBC-decoded vehicle and a CRTD capture with expected va
   independently from the DBC signal definitions (BMS_542 SocDisp: bits 0-7 x 0.5 %; VCU_200
   CURRENT_GEAR: bits 11-13). None of the shared logs carries CRTD `CMT` records, so a small
   synthetic CRTD (features/data/roadster-synthetic.crtd) holds Roadster frames from
-  roadster-decoder.md §9.3 with their expected payloads as `CMT expect <metric> <value>` records.
+  roadster-decoder.md §9.3 with their expected payloads as OVMS `CMT Metric {"name": …, "value": …}` records.
 
   Background:
     Given the module's parameter "updatetime.idle" is "1"
@@ -15,7 +15,7 @@ Feature: Real traffic: a DBC-decoded vehicle and a CRTD capture with expected va
 
   @real-log @dbc @SHIP-1.2 @V3-MET-2
   Scenario: Kona EV power off/on/ready/off: SOC and gear as the DBC decodes them
-    Given the module runs vehicle "scenarios/vehicles/hyundai-kona-ev.yaml"
+    Given the module runs vehicle "hyundai-kona-ev"
     And the module is connected to the broker
     When the log "scenarios/logs/kona-ev-2019_230112-7-pcan-ccan-power-off-on-ready-off.gvret.csv" is replayed on the virtual clock
     And 2 seconds pass

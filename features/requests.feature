@@ -23,6 +23,9 @@ Feature: On-demand requests (3.3.006 and later)
     Then metric "v.b.soc" was not published in the last 1 minutes
 
   @SHIP-1.6 @SHIP-1.10
-  Scenario: A config value is returned on the client's config topic
+  Scenario: A config value is returned on the client's config topic; an unset one is empty
     When app client "app" requests config "server.v3/updatetime.idle"
-    Then app client "app" receives config "server.v3/updatetime.idle" = "600"
+    Then app client "app" receives config "server.v3/updatetime.idle" = ""
+    When app client "app" sends command "config set server.v3 updatetime.idle 300" with id "cfg"
+    And app client "app" requests config "server.v3/updatetime.idle"
+    Then app client "app" receives config "server.v3/updatetime.idle" = "300"

@@ -10,12 +10,15 @@
 //! - [`simulate`]: the simulate-server client (CRTD over TCP, paced on the wall clock).
 //! - [`probe`]: [`probe::Probe`] with a fake, a relay (shell) and a probe-rs (feature `probe`)
 //!   implementation.
+//! - [`session`]: [`session::shorten_intervals`] / [`session::restore_intervals`] over any
+//!   [`session::CommandSender`] (the harness's MQTT commands, or the shell channel).
 //! - [`shell`]: shell commands with a timeout (relay, shell command channel).
 //! - [`tolerance`]: wall-clock cadence/expiry checks with readable messages.
 
 pub mod intervals;
 pub mod probe;
 pub mod rig;
+pub mod session;
 pub mod shell;
 pub mod simulate;
 pub mod tolerance;

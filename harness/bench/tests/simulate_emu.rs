@@ -1,7 +1,9 @@
 //! End to end: frames → the simulate client → `ovms-emu --can-simulate` → the Tesla Roadster
 //! decoder → server v3 → a real mosquitto broker. And the bench "halt" of the CI rig: the
 //! `ovms-emu` process frozen through the relay commands, the broker firing the will after
-//! 1.5 × keepalive, checked with the wall-clock tolerance helpers.
+//! 1.5 × keepalive, checked with the wall-clock tolerance helpers. And the interval shortening
+//! over server v3 commands (MQTT), with the resulting wall-clock cadence checked and the
+//! module's values restored.
 //!
 //! `ovms-emu` is built once with `cargo build -p ovms-emu` (into this test's target directory, or
 //! a nested one when the outer cargo still holds the build lock); `OVMS_EMU` overrides the path.
@@ -393,28 +395,35 @@ async fn roadster_soc_frames_reach_mqtt_through_the_simulate_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn halting_the_module_through_the_relay_fires_the_will_after_the_keepalive() {
-    // The CI rig's power commands (rigs/bench-emu-process.yaml) with this test's ports: power on
-    // starts the wall-clock ovms-emu, power off freezes it (SIGSTOP) like a halted core.
+    // The CI rig's own power commands (rigs/bench-emu-process.yaml), with this test's broker
+    // port, scratch files, binary and a 2 s keepalive: power on starts the wall-clock ovms-emu,
+    // power off freezes it (SIGSTOP) like a halted core, reset kills and restarts it.
     let emu = emu_binary();
     let broker = Mosquitto::start();
     let dir = tempfile::tempdir().unwrap();
     let pid = dir.path().join("emu.pid");
     let log = dir.path().join("emu.log");
-    let start = format!(
-        "p={pid}; if [ -s $p ] && kill -0 \"$(cat $p)\" 2>/dev/null; then kill -CONT \"$(cat $p)\"; \
-         else {emu} --broker mqtt://127.0.0.1:{port} --vehicle-id HALT --username hil \
-         --profile fw-3.3.006 --vehicle tesla-roadster --keepalive 2 --retry-delay 1 \
-         >{log} 2>&1 & echo $! > $p; fi",
-        pid = pid.display(),
-        emu = emu.display(),
-        port = broker.port,
-        log = log.display()
-    );
+    let rig_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rigs/bench-emu-process.yaml");
+    let rig = ovms_hil_bench::load_bench_rig(&rig_file).unwrap();
+    assert_eq!(rig.module.keepalive_secs, Some(10));
+    let adapt = |cmd: &str| {
+        let out = cmd
+            .replace("/tmp/ovms-hil-bench-emu.pid", &pid.display().to_string())
+            .replace("/tmp/ovms-hil-bench-emu.log", &log.display().to_string())
+            .replace("\"${OVMS_EMU:-ovms-emu}\"", &emu.display().to_string())
+            .replace("127.0.0.1:18830", &format!("127.0.0.1:{}", broker.port))
+            .replace("127.0.0.1:13000", &format!("127.0.0.1:{}", free_port()))
+            .replace("--vehicle-id EMUBENCH", "--vehicle-id HALT")
+            .replace("--keepalive 10", "--keepalive 2");
+        assert_ne!(out, cmd);
+        out
+    };
+    let cmds = rig.power.clone().expect("the CI rig has power commands");
     let mut power = ShellPower::new(PowerCommands {
-        on: Some(start),
-        off: Some(format!("kill -STOP \"$(cat {})\"", pid.display())),
-        reset: None,
-        timeout: Duration::from_secs(5),
+        on: cmds.on.as_deref().map(adapt),
+        off: cmds.off.as_deref().map(adapt),
+        reset: cmds.reset.as_deref().map(adapt),
+        timeout: cmds.timeout,
     });
     struct KillPid(PathBuf);
     impl Drop for KillPid {
@@ -483,6 +492,214 @@ async fn halting_the_module_through_the_relay_fires_the_will_after_the_keepalive
         "the will (retained `no`) is published: {no:?}"
     );
 
-    // Power back on: the frozen process continues.
-    tokio::task::block_in_place(|| power.resume()).unwrap();
+    // Reset (the rig's kill-and-restart): a new process connects and says yes again.
+    tokio::task::block_in_place(|| power.reset()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = tokio::task::block_in_place(|| {
+            sub_retained(broker.port, &["ovms/hil/HALT/metric/s/v3/connected"], 5)
+        });
+        if v.ends_with(" yes") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no reconnect after reset: {v:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Server v3 commands over MQTT as app client `ovms-hil` (what the harness does on a bench).
+struct MqttCommands {
+    client: rumqttc::AsyncClient,
+    prefix: String,
+    next_id: u32,
+    responses: tokio::sync::mpsc::UnboundedReceiver<(String, String)>,
+}
+
+impl ovms_hil_bench::session::CommandSender for MqttCommands {
+    fn send(
+        &mut self,
+        command: &str,
+    ) -> impl std::future::Future<Output = Result<String, String>> + Send {
+        self.next_id += 1;
+        let id = self.next_id.to_string();
+        let topic = format!("{}client/ovms-hil/command/{id}", self.prefix);
+        let command = command.to_string();
+        async move {
+            self.client
+                .publish(
+                    topic,
+                    rumqttc::QoS::AtLeastOnce,
+                    false,
+                    command.into_bytes(),
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                match tokio::time::timeout_at(deadline, self.responses.recv()).await {
+                    Ok(Some((rid, text))) if rid == id => return Ok(text),
+                    Ok(Some(_)) => continue,
+                    Ok(None) => return Err("observer gone".into()),
+                    Err(_) => return Err(format!("no response to command {id}")),
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intervals_are_shortened_over_mqtt_commands_and_restored() {
+    use ovms_hil_bench::session::{restore_intervals, shorten_intervals, CommandSender};
+    let rig_file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rigs/bench-emu-process.yaml");
+    let rig = ovms_hil_bench::load_bench_rig(&rig_file).unwrap();
+    let emu = emu_binary();
+    let broker = Mosquitto::start();
+    let sim_port = free_port();
+    let mut child = Command::new(emu)
+        .args([
+            "--broker",
+            &format!("mqtt://127.0.0.1:{}", broker.port),
+            "--vehicle-id",
+            "IVAL",
+            "--username",
+            "hil",
+            "--profile",
+            &rig.module.profile,
+            "--vehicle",
+            "tesla-roadster",
+            "--can-simulate",
+            &format!("127.0.0.1:{sim_port}"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = Lines::collect(child.stderr.take().unwrap());
+    let _emu = Proc { child, stderr };
+    let prefix = "ovms/hil/IVAL/".to_string();
+
+    // The observer: command responses and v.b.soc publishes with their arrival instants.
+    let mut opts = rumqttc::MqttOptions::new("bench-test-observer", "127.0.0.1", broker.port);
+    opts.set_keep_alive(Duration::from_secs(30));
+    let (client, mut events) = rumqttc::AsyncClient::new(opts, 64);
+    let (resp_tx, responses) = tokio::sync::mpsc::unbounded_channel();
+    let (soc_tx, mut socs) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
+    let (sub_tx, mut subacks) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let resp_prefix = format!("{prefix}client/ovms-hil/response/");
+    let soc_topic = format!("{prefix}metric/v/b/soc");
+    let observer = tokio::spawn(async move {
+        while let Ok(ev) = events.poll().await {
+            match ev {
+                rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)) => {
+                    let text = String::from_utf8_lossy(&p.payload).to_string();
+                    if let Some(id) = p.topic.strip_prefix(&resp_prefix) {
+                        let _ = resp_tx.send((id.to_string(), text));
+                    } else if p.topic == soc_topic {
+                        let _ = soc_tx.send((Instant::now(), text));
+                    }
+                }
+                rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_)) => {
+                    let _ = sub_tx.send(());
+                }
+                _ => {}
+            }
+        }
+    });
+    for t in [
+        format!("{prefix}client/ovms-hil/response/+"),
+        format!("{prefix}metric/v/b/soc"),
+    ] {
+        client
+            .subscribe(t, rumqttc::QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), subacks.recv())
+            .await
+            .expect("SUBACK")
+            .unwrap();
+    }
+    // Past the connect: the SUBSCRIBE and the full pass run on the first tick after CONNACK
+    // (a second chunk on the next); a SOC defined before that would go out with the full pass.
+    broker
+        .log()
+        .wait_for("Received SUBSCRIBE from IVAL", Duration::from_secs(20))
+        .expect("the module connects and subscribes");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    while socs.try_recv().is_ok() {}
+
+    let mut sim = SimulateClient::connect(&format!("127.0.0.1:{sim_port}"), Duration::from_secs(5))
+        .await
+        .unwrap();
+    // Default intervals (fw-3.3.006 idle 600 s): a new SOC is not published within 3.5 s.
+    sim.send_frame(&soc_frame(40)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert!(
+        socs.try_recv().is_err(),
+        "v.b.soc published on default intervals"
+    );
+
+    let mut cmds = MqttCommands {
+        client: client.clone(),
+        prefix: prefix.clone(),
+        next_id: 0,
+        responses,
+    };
+    let plan = shorten_intervals(&rig, &mut cmds).await.unwrap();
+    assert_eq!(plan.apply.len(), 5, "{plan:?}");
+    assert_eq!(
+        cmds.send("config get server.v3 updatetime.idle")
+            .await
+            .unwrap()
+            .trim(),
+        "2"
+    );
+    // Drain anything the commands themselves triggered (app-connected passes).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    while socs.try_recv().is_ok() {}
+
+    // Now the SOC changes every 0.5 s and is published once per interval: 2 s, due when
+    // `now > last + 2` on the 1-s ticker, so every 3 s on the wall clock.
+    let t0 = Instant::now();
+    let frames: Vec<_> = (0..18u64)
+        .map(|i| at(i * 500, soc_frame(50 + i as u8)))
+        .collect();
+    sim.play(frames, 1.0).await.unwrap();
+    // The last change (at 8.5 s) goes out with the pass after it.
+    tokio::time::sleep_until((t0 + Duration::from_millis(10_500)).into()).await;
+    let mut times = Vec::new();
+    while let Ok((t, v)) = socs.try_recv() {
+        assert!(v.parse::<u8>().is_ok_and(|s| (50..68).contains(&s)), "{v}");
+        times.push(t);
+    }
+    assert!(times.len() >= 3, "publishes in 10.5 s: {}", times.len());
+    tolerance::check_within(
+        "first v.b.soc publish",
+        times[0].duration_since(t0),
+        Duration::from_secs(3),
+        rig.tolerance.cadence,
+    )
+    .unwrap();
+    let cadence = tolerance::check_cadence_instants(
+        "v.b.soc",
+        &times,
+        Duration::from_secs(3),
+        rig.tolerance.cadence,
+    )
+    .unwrap();
+    eprintln!(
+        "v.b.soc intervals on the wall clock: {:?}",
+        cadence.intervals
+    );
+
+    restore_intervals(&plan, &mut cmds).await.unwrap();
+    for (key, default) in [("idle", "600"), ("connected", "10"), ("on", "5")] {
+        let v = cmds
+            .send(&format!("config get server.v3 updatetime.{key}"))
+            .await
+            .unwrap();
+        assert_eq!(v.trim(), default, "updatetime.{key} restored");
+    }
+    sim.close().await.unwrap();
+    observer.abort();
 }

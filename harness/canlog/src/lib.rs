@@ -82,6 +82,7 @@ mod parse;
 pub mod reader;
 pub mod record;
 mod source;
+mod swar;
 mod timeline;
 pub mod warnings;
 pub mod write;

@@ -242,7 +242,7 @@ impl<'a> Iterator for Split<'a> {
 }
 
 /// Hex digit values, 0xFF for non-digits.
-static HEX: [u8; 256] = {
+pub(crate) static HEX: [u8; 256] = {
     let mut t = [0xFFu8; 256];
     let mut i = 0;
     while i < 10 {

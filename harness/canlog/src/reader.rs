@@ -186,6 +186,13 @@ impl<R: Read> LogReader<R> {
             return None;
         };
         loop {
+            if let Some((frame, n)) = dec.decode_fast(self.src.line_bytes()) {
+                self.src.consume_line(n);
+                let line_no = self.src.line_no;
+                self.timeline
+                    .observe(frame.ts_ns, frame.bus, line_no, &mut self.warnings);
+                return Some(Ok(Record::Frame(frame)));
+            }
             // Every step but end-of-input consumes exactly one line.
             let line_no = self.src.line_no + 1;
             let step = self.src.next_line();

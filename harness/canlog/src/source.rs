@@ -100,6 +100,25 @@ impl<R: Read> Source<R> {
         &self.buf[self.start..self.end]
     }
 
+    /// The buffered bytes from the start of the next line, for the decoders' fast paths. Empty
+    /// while a CR at the end of the previous read still waits for its possible LF.
+    #[inline]
+    pub(crate) fn line_bytes(&self) -> &[u8] {
+        if self.skip_lf {
+            &[]
+        } else {
+            &self.buf[self.start..self.end]
+        }
+    }
+
+    /// Take one line of `n` bytes (terminator included) that a fast path has read from
+    /// [`Source::line_bytes`].
+    #[inline]
+    pub(crate) fn consume_line(&mut self, n: usize) {
+        self.line_no += 1;
+        self.consume(n);
+    }
+
     /// Drop `n` buffered bytes (`n <= available().len()`).
     pub(crate) fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);

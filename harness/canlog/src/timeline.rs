@@ -40,6 +40,20 @@ impl Timeline {
     /// Look at one frame's timestamp.
     #[inline]
     pub(crate) fn observe(&mut self, ts: i64, bus: u8, line: u64, w: &mut Warnings) {
+        // The common case once the whole-file patterns are ruled out (they never come back): a
+        // non-negative time, in order. Only the per-bus and previous times need updating.
+        if !self.all_whole && !self.constant_step && ts >= 0 && self.prev.is_some_and(|p| ts >= p) {
+            self.frames += 1;
+            self.bus_last[bus as usize] = Some(ts);
+            self.prev = Some(ts);
+            return;
+        }
+        self.observe_all(ts, bus, line, w);
+    }
+
+    /// [`Timeline::observe`] with every check.
+    #[inline(never)]
+    fn observe_all(&mut self, ts: i64, bus: u8, line: u64, w: &mut Warnings) {
         if self.frames == 0 {
             self.first_line = line;
         }

@@ -113,7 +113,8 @@ fn never(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
     })
 }
 
-/// One expectation from a CRTD `CMT` record: `<t> CMT expect <metric> <value>`.
+/// One expectation from a CRTD `CMT Metric {"name": …, "value": …}` record (the form OVMS
+/// writes metric snapshots in; the replay feeds only frames, so these are expectations only).
 #[derive(Debug, PartialEq)]
 pub struct CmtExpect {
     /// Line number (1-based).
@@ -124,8 +125,8 @@ pub struct CmtExpect {
     pub value: String,
 }
 
-/// The `CMT expect <metric> <value>` records of a CRTD text (other records are skipped; a
-/// malformed expect record is an error naming its line and column).
+/// The `CMT Metric {json}` records of a CRTD text (other records are skipped; a malformed one is
+/// an error naming its file, line and column).
 pub fn parse_cmt_expectations(text: &str, origin: &str) -> Result<Vec<CmtExpect>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -133,24 +134,38 @@ pub fn parse_cmt_expectations(text: &str, origin: &str) -> Result<Vec<CmtExpect>
         let (Some(_t), Some(kind)) = (words.next(), words.next()) else {
             continue;
         };
-        if kind != "CMT" {
+        if kind.trim_start_matches(|c: char| c.is_ascii_digit()) != "CMT" {
             continue;
         }
-        let rest: Vec<&str> = words.collect();
-        if rest.first() != Some(&"expect") {
-            continue;
-        }
-        if rest.len() < 3 {
-            let col = line.find("expect").map(|c| c + 1).unwrap_or(1);
+        let at = |needle: &str| line.find(needle).map(|c| c + 1).unwrap_or(1);
+        let Some(json_at) = line.find('{') else {
             return Err(format!(
-                "{origin}:{}:{col}: a CMT expect record needs a metric and a value",
-                i + 1
+                "{origin}:{}:{}: a CMT record needs `Metric {{\"name\": …, \"value\": …}}`",
+                i + 1,
+                at("CMT")
             ));
+        };
+        if !line[..json_at].trim_end().ends_with("Metric") {
+            continue;
         }
+        let v: serde_json::Value = serde_json::from_str(&line[json_at..]).map_err(|e| {
+            format!("{origin}:{}:{}: {e}", i + 1, json_at + e.column())
+        })?;
+        let field = |k: &str| -> Result<String, String> {
+            match v.get(k) {
+                Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                Some(other) => Ok(other.to_string()),
+                None => Err(format!(
+                    "{origin}:{}:{}: the CMT Metric record has no {k:?}",
+                    i + 1,
+                    json_at + 1
+                )),
+            }
+        };
         out.push(CmtExpect {
             line: i + 1,
-            metric: rest[1].to_string(),
-            value: rest[2..].join(" "),
+            metric: field("name")?,
+            value: field("value")?,
         });
     }
     Ok(out)
@@ -170,7 +185,7 @@ fn crtd_cmt(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let expects = parse_cmt_expectations(&text, &a[0])?;
         if expects.is_empty() {
-            return Err(format!("{}: no `CMT expect` records", a[0]));
+            return Err(format!("{}: no `CMT Metric` records", a[0]));
         }
         w.settle().await?;
         let mut errs = Vec::new();
@@ -197,7 +212,7 @@ mod tests {
 
     #[test]
     fn cmt_expectations_parse_with_positions() {
-        let text = "1.0 CXX start\n1.5 1R11 100 80 60\n2.0 CMT expect v.b.soc 96\n2.1 CMT note\n";
+        let text = "1.0 CXX start\n1.5 1R11 100 80 60\n2.0 1CMT Metric {\"name\": \"v.b.soc\", \"value\": \"96\"}\n";
         let e = parse_cmt_expectations(text, "x.crtd").unwrap();
         assert_eq!(
             e,
@@ -207,7 +222,10 @@ mod tests {
                 value: "96".into()
             }]
         );
-        let err = parse_cmt_expectations("3.0 CMT expect v.b.soc\n", "y.crtd").unwrap_err();
+        let err = parse_cmt_expectations("3.0 CMT Metric {\"name\": 1\n", "y.crtd").unwrap_err();
         assert!(err.starts_with("y.crtd:1:"), "{err}");
+        let err = parse_cmt_expectations("3.0 CMT Metric {\"value\": \"1\"}\n", "z.crtd")
+            .unwrap_err();
+        assert!(err.contains("no \"name\""), "{err}");
     }
 }

@@ -108,6 +108,8 @@ async fn publish_kind(
         kind,
         &TopicVars {
             client_id: Some(&cid),
+            // Commands need an id level in the shipped profiles (ignored where there is none).
+            command_id: Some("hil"),
             ..TopicVars::default()
         },
     );

@@ -10,8 +10,9 @@
 
 use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
-use crate::parse::{decimal_ns, hex_val, trim, Fields, LineError, LineResult};
+use crate::parse::{decimal_ns, hex_val, trim, Fields, LineError, LineResult, HEX};
 use crate::record::Record;
+use crate::swar::{digits, load8, POW10};
 
 /// Decoder with the interface → bus map.
 #[derive(Default)]
@@ -24,6 +25,9 @@ pub(crate) struct CandumpDecoder {
 pub(crate) struct BusMap {
     last: Vec<u8>,
     last_bus: u8,
+    /// `last` as a little-endian word when it has 1..=8 bytes (else `last_len` is 0).
+    last_word: u64,
+    last_len: usize,
     named: Vec<(Vec<u8>, u8)>,
     next_free: u8,
 }
@@ -64,7 +68,28 @@ impl BusMap {
         self.last.clear();
         self.last.extend_from_slice(name);
         self.last_bus = bus;
+        self.last_len = 0;
+        if (1..=8).contains(&name.len()) {
+            let mut w = [0u8; 8];
+            w[..name.len()].copy_from_slice(name);
+            self.last_word = u64::from_le_bytes(w);
+            self.last_len = name.len();
+        }
         bus
+    }
+
+    /// The bus of the last interface name when `b[i..]` starts with that name followed by a
+    /// space: `(bus, name length)`.
+    #[inline(always)]
+    fn same_as_last(&self, b: &[u8], i: usize) -> Option<(u8, usize)> {
+        let len = self.last_len;
+        if len == 0 {
+            return None;
+        }
+        let w = load8(b, i)?;
+        let mask = u64::MAX >> (64 - 8 * len);
+        ((w ^ self.last_word) & mask == 0 && b.get(i + len) == Some(&b' '))
+            .then_some((self.last_bus, len))
     }
 }
 
@@ -141,6 +166,104 @@ impl LineDecoder for CandumpDecoder {
             return Ok(Some(Record::Frame(frame)));
         }
         self.decode_general(line)
+    }
+
+    /// `(<sec>.<frac>) <iface> <ID>#<hex pairs>` + LF/CRLF with single spaces, a 3- or 8-digit
+    /// data-frame ID (no error flag), at most 8 data bytes without separators, at most 18 integer
+    /// and 9 fraction digits. Everything else (remote, FD, error frames, `.` separators, a
+    /// direction token, odd spacing, lines cut by the buffer end) goes to `decode`.
+    #[inline]
+    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+        if b.first() != Some(&b'(') {
+            return None;
+        }
+        let (int, ni) = digits(b, 1, 18)?;
+        let mut i = 1 + ni;
+        if ni == 0 || b[i] != b'.' {
+            return None;
+        }
+        i += 1;
+        let (frac, nf) = digits(b, i, 9)?;
+        i += nf;
+        if nf == 0 || b[i] != b')' || b.get(i + 1) != Some(&b' ') {
+            return None;
+        }
+        // int < 10^18 and frac < 10^9: the casts are exact.
+        let ts_ns = (int as i64)
+            .checked_mul(1_000_000_000)?
+            .checked_add(frac as i64 * POW10[9 - nf] as i64)?;
+        i += 2;
+        let bus = match self.ifaces.same_as_last(b, i) {
+            Some((bus, len)) => {
+                i += len;
+                bus
+            }
+            None => {
+                let is = i;
+                while i < b.len() && b[i] != b' ' {
+                    if matches!(b[i], b'\t' | b'\n' | b'\r') || i - is > 64 {
+                        return None;
+                    }
+                    i += 1;
+                }
+                if i == is || i >= b.len() {
+                    return None;
+                }
+                self.ifaces.bus(&b[is..i])
+            }
+        };
+        i += 1; // the space
+        let id_len = if b.get(i + 3) == Some(&b'#') {
+            3
+        } else if b.get(i + 8) == Some(&b'#') {
+            8
+        } else {
+            return None;
+        };
+        let mut id = 0u32;
+        let mut bad = 0u8;
+        for &c in &b[i..i + id_len] {
+            let v = HEX[c as usize];
+            bad |= v;
+            id = (id << 4) | u32::from(v & 0x0F);
+        }
+        let extended = id_len == 8;
+        if bad & 0xF0 != 0 || id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
+            return None;
+        }
+        i += id_len + 1;
+        let mut data = [0u8; 8];
+        let mut n = 0;
+        loop {
+            let hi = HEX[*b.get(i)? as usize];
+            if hi & 0xF0 != 0 {
+                break;
+            }
+            let lo = HEX[*b.get(i + 1)? as usize];
+            if lo & 0xF0 != 0 || n == 8 {
+                return None;
+            }
+            data[n] = (hi << 4) | lo;
+            n += 1;
+            i += 2;
+        }
+        let end = match b.get(i) {
+            Some(b'\n') => i + 1,
+            Some(b'\r') if b.get(i + 1) == Some(&b'\n') => i + 2,
+            _ => return None,
+        };
+        let frame = Frame {
+            ts_ns,
+            bus,
+            id,
+            extended,
+            rtr: false,
+            error: false,
+            fd: false,
+            dir: Direction::Rx,
+            data: data[..n].to_vec(),
+        };
+        Some((frame, end))
     }
 }
 
@@ -324,6 +447,71 @@ mod tests {
                 Ok(_) => {} // left to the general parser, e.g. more than 9 fraction digits
                 Err(_) => assert!(fast.is_none(), "{}", String::from_utf8_lossy(line)),
             }
+        }
+        // The one-pass buffer path agrees too, takes exactly the line and its terminator, and
+        // leaves lines without a terminator in the buffer (they may continue) to `decode`.
+        let more: &[&[u8]] = &[
+            b"(1733187989.936605) can0 1FFFFFFF#",
+            b"(1733187989.936605) can0 20000004#00",
+            b"(1733187989.936605) can0 123#001122334455667788",
+            b"(1733187989.936605) can0 123#0",
+            b"(1733187989.936605) can0 800#00",
+            b"(1733187989.936605) can0\t123#00",
+            b"(1733187989.936605) can0 123#00_9",
+            b"(1733187989.936605) can0 123#00 ",
+            b"(1733187989.) can0 123#00",
+            b"(.5) can0 123#00",
+            b"(1.0000000000) can0 123#00",
+            b"(9999999999999999999.0) can0 123#00",
+            b"(999999999999999999.0) can0 123#00",
+            b"(123456789.123456789) can0 123#00",
+            b"(1.5) averyveryverylonginterfacename7 7FF#FFEE",
+        ];
+        // Lines the one-pass path must take.
+        const PLAIN: [&[u8]; 6] = [
+            b"(1733187989.936605) can0 153#208010FF00FF802E",
+            b"(166.000000) vcan0 21A#FE3612FE690507AD",
+            b"(0.600000) slcan 0AB#",
+            b"(1733187989.936605) can0 1FFFFFFF#",
+            b"(123456789.123456789) can0 123#00",
+            b"(1.5) averyveryverylonginterfacename7 7FF#FFEE",
+        ];
+        assert!(PLAIN.iter().all(|p| lines.contains(p) || more.contains(p)));
+        for line in lines.iter().chain(more) {
+            for term in [&b"\n"[..], b"\r\n"] {
+                let mut buf = line.to_vec();
+                buf.extend_from_slice(term);
+                buf.extend_from_slice(b"(2.0) can0 123#00\n");
+                let mut a = CandumpDecoder::default();
+                let mut b = CandumpDecoder::default();
+                let mut w = crate::warnings::Warnings::default();
+                let mut ctx = DecodeCtx {
+                    line: 1,
+                    warnings: &mut w,
+                };
+                let general = b.decode(line, &mut ctx);
+                let text = String::from_utf8_lossy(line);
+                match a.decode_fast(&buf) {
+                    Some((frame, n)) => {
+                        assert_eq!(n, line.len() + term.len(), "{text}");
+                        assert_eq!(general, Ok(Some(Record::Frame(frame))), "{text}");
+                    }
+                    None => assert!(
+                        !PLAIN.contains(line),
+                        "fast path refused a plain line: {text}"
+                    ),
+                }
+                // Twice: the second time through the cached interface name.
+                if let Some((frame, _)) = a.decode_fast(&buf) {
+                    assert_eq!(general, Ok(Some(Record::Frame(frame))), "{text}");
+                }
+            }
+            let mut a = CandumpDecoder::default();
+            assert!(
+                a.decode_fast(line).is_none(),
+                "{}",
+                String::from_utf8_lossy(line)
+            );
         }
         // Lines the fast path must leave to the general parser.
         for line in [

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::io;
 
 use crate::format::Format;
+use crate::frame::Frame;
 use crate::parse::LineResult;
 use crate::record::Record;
 use crate::warnings::Warnings;
@@ -21,6 +22,9 @@ pub(crate) mod peak_trc;
 pub(crate) mod tattler_csv;
 pub(crate) mod vector_asc;
 
+#[cfg(test)]
+mod fast_path_tests;
+
 /// What a decoder may touch besides the line.
 pub(crate) struct DecodeCtx<'a> {
     /// 1-based number of the line being decoded.
@@ -33,6 +37,17 @@ pub(crate) struct DecodeCtx<'a> {
 pub(crate) trait LineDecoder: Send {
     /// Decode one line. `Ok(None)` means the line carries no record (blank, header, …).
     fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>>;
+
+    /// Fast path: read the common well-formed frame line at the start of `buf` (buffered input
+    /// that begins at a line start) in one pass, terminator (LF or CRLF) included, and return the
+    /// frame and the number of bytes the line takes. `None` leaves the line to
+    /// [`LineDecoder::decode`]: a decoder returns `Some` only for lines that `decode` reads to
+    /// the same frame without any warning, and never for a line longer than
+    /// [`crate::MAX_LINE_LEN`].
+    #[inline]
+    fn decode_fast(&mut self, _buf: &[u8]) -> Option<(Frame, usize)> {
+        None
+    }
 }
 
 /// The text decoder for `format` (which must not be binary).

@@ -16,6 +16,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
+use crate::swar::{decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1};
 use crate::warnings::WarningKind;
 
 /// Decoder state from the header.
@@ -269,7 +270,75 @@ fn set_id(frame: &mut Frame, id: &[u8], col: usize) -> LineResult<()> {
     Ok(())
 }
 
+impl PeakDecoder {
+    /// The 1.x data record `N) <ms> [<bus>] [Rx|Tx] <ID> [-] <len> <bytes>` with spaces (no tabs),
+    /// a plain `<digits>[.<digits>]` offset (at most 6 fraction digits), a one-digit length and
+    /// two-digit bytes, in a file that declares its 1.x version. Everything else goes to `decode`.
+    #[inline]
+    fn fast_v1(&self, b: &[u8], minor: u8) -> Option<(Frame, usize)> {
+        let mut i = skip_spaces(b, 0)?;
+        let (_, nn) = digits(b, i, 18)?;
+        i += nn;
+        if nn == 0 || b[i] != b')' {
+            return None;
+        }
+        i = spaces1(b, i + 1)?;
+        let (off, no) = decimal(b, i, 6)?;
+        i = spaces1(b, i + no)?;
+        let mut frame = new_frame(self.start_ns.saturating_add(off));
+        if minor >= 2 {
+            let (bus, nb) = digits(b, i, 3)?;
+            if nb == 0 || bus == 0 || bus > 256 {
+                return None;
+            }
+            frame.bus = (bus - 1) as u8;
+            i = spaces1(b, i + nb)?;
+        }
+        if minor >= 1 {
+            frame.dir = match b.get(i..i + 2)? {
+                b"Rx" => Direction::Rx,
+                b"Tx" => Direction::Tx,
+                _ => return None,
+            };
+            i = spaces1(b, i + 2)?;
+        }
+        let (id, ni) = hex_run(b, i, 8)?;
+        if id > 0x1FFF_FFFF {
+            return None;
+        }
+        frame.id = id;
+        frame.extended = ni == 8 || id > 0x7FF;
+        i = spaces1(b, i + ni)?;
+        if minor >= 3 {
+            if b[i] != b'-' {
+                return None;
+            }
+            i = spaces1(b, i + 1)?;
+        }
+        let len = usize::from(b[i].wrapping_sub(b'0'));
+        if len > 8 || !matches!(*b.get(i + 1)?, b' ' | b'\r' | b'\n') {
+            return None;
+        }
+        i += 1;
+        if len == 0 && !matches!(b[skip_spaces(b, i)?], b'\r' | b'\n') {
+            return None; // maybe `RTR`
+        }
+        let mut data = [0u8; 8];
+        i = spaced_hex_bytes(b, i, len, &mut data)?;
+        frame.data = data[..len].to_vec();
+        Some((frame, line_end(b, i, 0)?))
+    }
+}
+
 impl LineDecoder for PeakDecoder {
+    #[inline]
+    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+        match self.version {
+            Some((1, minor)) => self.fast_v1(b, minor),
+            _ => None,
+        }
+    }
+
     fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
         let t = trim(line);
         if t.is_empty() {

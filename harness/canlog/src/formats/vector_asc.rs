@@ -13,6 +13,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
+use crate::swar::{decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1};
 use crate::warnings::WarningKind;
 
 /// Decoder state from the header.
@@ -169,7 +170,69 @@ fn new_frame(ts_ns: i64, ch: u64, col: usize) -> LineResult<Frame> {
     })
 }
 
+impl AscDecoder {
+    /// The classic data frame `<time> <ch> <id>[x] Rx|Tx|TxRq d <dlc> <bytes…> [anything]` with
+    /// spaces (no tabs), hex base, absolute times of at most 9 fraction digits, a one-digit DLC
+    /// and two-digit bytes. Everything else goes to `decode`.
+    #[inline]
+    fn fast(&self, b: &[u8]) -> Option<(Frame, usize)> {
+        if self.decimal || self.relative {
+            return None;
+        }
+        let mut i = skip_spaces(b, 0)?;
+        let (ts_ns, nt) = decimal(b, i, 9)?;
+        i = spaces1(b, i + nt)?;
+        let (ch, nc) = digits(b, i, 3)?;
+        if nc == 0 || ch == 0 || ch > 256 {
+            return None;
+        }
+        i = spaces1(b, i + nc)?;
+        let (id, ni) = hex_run(b, i, 8)?;
+        i += ni;
+        let extended = matches!(b[i], b'x' | b'X');
+        i += usize::from(extended);
+        if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
+            return None;
+        }
+        i = spaces1(b, i)?;
+        let dir = match b.get(i..i + 3)? {
+            b"Rx " => Direction::Rx,
+            b"Tx " => Direction::Tx,
+            _ => return None,
+        };
+        i = spaces1(b, i + 2)?;
+        if !matches!(b[i], b'd' | b'D') {
+            return None;
+        }
+        i = spaces1(b, i + 1)?;
+        let len = usize::from(b[i].wrapping_sub(b'0'));
+        if len > 8 || !matches!(*b.get(i + 1)?, b' ' | b'\r' | b'\n') {
+            return None;
+        }
+        i += 1;
+        let mut data = [0u8; 8];
+        i = spaced_hex_bytes(b, i, len, &mut data)?;
+        let frame = Frame {
+            ts_ns,
+            bus: (ch - 1) as u8,
+            id,
+            extended,
+            rtr: false,
+            error: false,
+            fd: false,
+            dir,
+            data: data[..len].to_vec(),
+        };
+        Some((frame, line_end(b, i, 0)?))
+    }
+}
+
 impl LineDecoder for AscDecoder {
+    #[inline]
+    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+        self.fast(b)
+    }
+
     fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
         let t = trim(line);
         if t.is_empty() || t.starts_with(b"//") {
