@@ -12,6 +12,7 @@
 //! - [`coverage`]: requirement ids (`@V3-*`, `@SHIP-*`) and coverage accounting.
 //! - [`lint`]: `ovms-hil lint` (features, scenario YAML and rig files).
 //! - [`replay`]: `ovms-hil replay` (a CAN log into the emulated module through a real broker).
+//! - [`record`]: `ovms-hil record` (CAN frames and MQTT capture on one time base, `recording.yaml`).
 //! - [`adapt`]: the thin adapters over sibling crates whose APIs are still moving.
 
 pub mod adapt;
@@ -20,6 +21,7 @@ pub mod config;
 pub mod coverage;
 pub mod features;
 pub mod lint;
+pub mod record;
 pub mod replay;
 pub mod report;
 pub mod rig;

@@ -140,8 +140,10 @@ pub(crate) fn hex_byte_field(b: &[u8], i: usize) -> Option<u8> {
 #[inline(always)]
 pub(crate) fn spaced_hex_bytes(b: &[u8], i: usize, n: usize, out: &mut [u8; 8]) -> Option<usize> {
     let n = n.min(8);
-    // Common layout: single spaces, ` XX` per byte, checked in one slice without bounds checks.
-    if let Some(run) = b.get(i..i + 3 * n + 1) {
+    // Common layout: single spaces between the bytes, ` XX` per byte, checked in one slice
+    // without bounds checks (from the last of the spaces before the first byte).
+    let first = if n > 0 { spaces1(b, i)? - 1 } else { i };
+    if let Some(run) = b.get(first..first + 3 * n + 1) {
         let mut ok = true;
         for (k, t) in run[..3 * n].chunks_exact(3).enumerate() {
             let hi = crate::parse::HEX[t[1] as usize];
@@ -150,7 +152,7 @@ pub(crate) fn spaced_hex_bytes(b: &[u8], i: usize, n: usize, out: &mut [u8; 8]) 
             out[k] = (hi << 4) | lo;
         }
         if ok && matches!(run[3 * n], b' ' | b'\t' | b'\r' | b'\n') {
-            return Some(i + 3 * n);
+            return Some(first + 3 * n);
         }
     }
     let mut i = i;
@@ -162,28 +164,28 @@ pub(crate) fn spaced_hex_bytes(b: &[u8], i: usize, n: usize, out: &mut [u8; 8]) 
     Some(i)
 }
 
-/// The end of the line containing `b[i]` (after its LF or CRLF terminator), at most
-/// [`crate::MAX_LINE_LEN`] bytes from `line_start`. `None` for a lone CR (the general path
-/// handles it) or when the terminator is not buffered yet.
+/// The end of the line containing `b[i]`: the index after its terminator (LF, CRLF or a lone
+/// CR, as [`crate::source::Source`] splits lines), at most [`crate::MAX_LINE_LEN`] bytes from
+/// `line_start`. `None` when the terminator is not buffered yet, or a CR is the last buffered
+/// byte (an LF may follow in the next read).
 #[inline(always)]
 pub(crate) fn line_end(b: &[u8], i: usize, line_start: usize) -> Option<usize> {
-    // Common: nothing but spaces before the terminator.
-    let j = skip_spaces(b, i)?;
-    match b[j] {
-        b'\n' if j - line_start <= crate::MAX_LINE_LEN => return Some(j + 1),
-        b'\r' if b.get(j + 1) == Some(&b'\n') && j - line_start <= crate::MAX_LINE_LEN => {
-            return Some(j + 2)
-        }
-        _ => {}
+    // Common: nothing but spaces before the terminator; else search for it.
+    let mut at = skip_spaces(b, i)?;
+    if !matches!(b[at], b'\n' | b'\r') {
+        at = i + memchr::memchr2(b'\n', b'\r', b.get(i..)?)?;
     }
-    let at = i + memchr::memchr2(b'\n', b'\r', b.get(i..)?)?;
     if at - line_start > crate::MAX_LINE_LEN {
         return None;
     }
-    match b[at] {
-        b'\n' => Some(at + 1),
-        _ => (*b.get(at + 1)? == b'\n').then_some(at + 2),
+    if b[at] == b'\n' {
+        return Some(at + 1);
     }
+    Some(if *b.get(at + 1)? == b'\n' {
+        at + 2
+    } else {
+        at + 1
+    })
 }
 
 /// A decimal `<digits>[.<digits>]` at `b[i..]` in units of 10^-`frac_max` of the result unit
@@ -191,6 +193,12 @@ pub(crate) fn line_end(b: &[u8], i: usize, line_start: usize) -> Option<usize> {
 /// and `frac_max` fraction digits, at least one each side of a `.`; `None` otherwise.
 #[inline(always)]
 pub(crate) fn decimal(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize)> {
+    decimal_sep(b, i, frac_max, b'.')
+}
+
+/// [`decimal`] with the decimal separator `sep` (`.` or `,`).
+#[inline(always)]
+pub(crate) fn decimal_sep(b: &[u8], i: usize, frac_max: usize, sep: u8) -> Option<(i64, usize)> {
     let (int, ni) = digits(b, i, 18)?;
     if ni == 0 {
         return None;
@@ -198,7 +206,7 @@ pub(crate) fn decimal(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize
     let mut j = i + ni;
     let mut frac = 0u64;
     let mut nf = 0;
-    if b[j] == b'.' {
+    if b[j] == sep {
         (frac, nf) = digits(b, j + 1, frac_max)?;
         if nf == 0 {
             return None;
@@ -280,7 +288,9 @@ mod tests {
         assert_eq!(hex_byte_field(b, 25), Some(0xFF));
         assert_eq!(hex_byte_field(b"0A1 ", 0), None);
         assert_eq!(line_end(b, 22, 0), Some(31));
-        assert_eq!(line_end(b"ab\rc", 0, 0), None, "lone CR");
+        assert_eq!(line_end(b"ab\rc", 0, 0), Some(3), "lone CR");
+        assert_eq!(line_end(b"ab \rc", 0, 0), Some(4), "lone CR");
+        assert_eq!(line_end(b"ab \r\nc", 0, 0), Some(5));
         assert_eq!(line_end(b"ab\r", 0, 0), None, "CR at the buffer end");
         assert_eq!(line_end(b"ab", 0, 0), None);
         assert_eq!(skip_spaces(b"   ", 0), None);
@@ -289,6 +299,8 @@ mod tests {
         assert_eq!(spaced_hex_bytes(b" 0A ff\t", 0, 2, &mut out), Some(6));
         assert_eq!(out[..2], [0x0A, 0xFF]);
         assert_eq!(spaced_hex_bytes(b"   0A  ff\n", 0, 2, &mut out), Some(9));
+        assert_eq!(out[..2], [0x0A, 0xFF]);
+        assert_eq!(spaced_hex_bytes(b"   0A ff\n", 0, 2, &mut out), Some(8));
         assert_eq!(out[..2], [0x0A, 0xFF]);
         assert_eq!(spaced_hex_bytes(b" 0A fg\n", 0, 2, &mut out), None);
         assert_eq!(spaced_hex_bytes(b" 0A f\n", 0, 2, &mut out), None);

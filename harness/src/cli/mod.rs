@@ -2,6 +2,11 @@
 //!
 //! Exit codes: 0 everything selected passed, 1 scenario failures, 2 usage or input errors
 //! (a bad feature, rig or log file, a broker that cannot start).
+//!
+//! `anonymise`, `scaffold` and `report` are ovms-hil-fieldbug's commands (its clap arguments and
+//! `run_*` functions); `record` is [`crate::record`]; `run --html` is [`html`].
+
+pub mod html;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +40,14 @@ pub enum Command {
     /// DBC tools (ovms-vehicles).
     #[command(subcommand)]
     Dbc(DbcCommand),
+    /// Record CAN frames and the module's MQTT traffic side by side (one time base) into a directory.
+    Record(crate::record::RecordArgs),
+    /// Remove the VIN, GPS positions and the vehicle id / username from a CAN log or a capture.
+    Anonymise(ovms_hil_fieldbug::cli::AnonymiseArgs),
+    /// Turn a recording directory into scenarios/NAME/ and features/regressions/NAME.feature.
+    Scaffold(ovms_hil_fieldbug::cli::ScaffoldArgs),
+    /// Render a capture as one self-contained HTML timeline page.
+    Report(ovms_hil_fieldbug::cli::ReportArgs),
 }
 
 /// `ovms-hil dbc ...`
@@ -76,6 +89,9 @@ pub struct RunArgs {
     /// Scenarios run at once (each has its own vehicle id and topics).
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub concurrency: usize,
+    /// Write one HTML report page of the run's captures, failing assertions marked on the timeline.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -152,6 +168,31 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => with_runtime(crate::replay::main(args)),
         Command::Canlog(cmd) => canlog(cmd),
         Command::Dbc(DbcCommand::Decode(args)) => dbc_decode(args),
+        Command::Record(args) => with_runtime(crate::record::main(args)),
+        Command::Anonymise(a) => fieldbug("anonymise", |out| {
+            ovms_hil_fieldbug::cli::run_anonymise(&a, out).map(|_| ())
+        }),
+        Command::Scaffold(a) => fieldbug("scaffold", |out| {
+            ovms_hil_fieldbug::cli::run_scaffold(&a, out).map(|_| ())
+        }),
+        Command::Report(a) => fieldbug("report", |out| {
+            ovms_hil_fieldbug::cli::run_report(&a, out).map(|_| ())
+        }),
+    }
+}
+
+/// Run one of ovms-hil-fieldbug's commands with stdout; an error is printed and exits 2.
+fn fieldbug(
+    name: &str,
+    f: impl FnOnce(&mut dyn std::io::Write) -> Result<(), ovms_hil_fieldbug::cli::CliError>,
+) -> ExitCode {
+    let mut out = std::io::stdout();
+    match f(&mut out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ovms-hil {name}: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -189,8 +230,32 @@ fn with_runtime(fut: impl std::future::Future<Output = u8>) -> ExitCode {
 }
 
 async fn run(args: RunArgs) -> u8 {
-    let cfg = args.into_config();
-    match crate::runner::run(&cfg).await {
+    let html = args.html.clone();
+    let mut cfg = args.into_config();
+    // The page is drawn from the per-scenario captures: without --capture-dir they go to a
+    // directory of their own that is removed afterwards.
+    let mut scratch = None;
+    if html.is_some() && cfg.capture_dir.is_none() {
+        let dir = std::env::temp_dir().join(format!("ovms-hil-run-{}", std::process::id()));
+        cfg.capture_dir = Some(dir.clone());
+        scratch = Some(dir);
+    }
+    let outcome = crate::runner::run(&cfg).await;
+    let mut html_failed = false;
+    if let (Ok(results), Some(page), Some(dir)) = (&outcome, &html, &cfg.capture_dir) {
+        match html::write_run_report(results, dir, &cfg.profiles, page) {
+            Ok(n) => println!("wrote {} ({n} failure markers)", page.display()),
+            Err(e) => {
+                eprintln!("ovms-hil run --html: {e}");
+                html_failed = true;
+            }
+        }
+    }
+    if let Some(dir) = scratch {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    match outcome {
+        Ok(_) if html_failed => 2,
         Ok(results) => {
             print!("{}", summary::render(&results));
             if results.all_passed() {

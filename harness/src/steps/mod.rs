@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod module;
 pub mod notify;
 pub mod publish;
+pub mod regression;
 pub mod session;
 pub mod suite_faults;
 pub mod suite_logs;
@@ -101,6 +102,7 @@ pub fn all() -> Vec<StepDef> {
     v.extend(notify::steps());
     v.extend(commands::steps());
     v.extend(vehicle::steps());
+    v.extend(regression::steps());
     v.extend(suite_logs::steps());
     v.extend(suite_protocol::steps());
     v.extend(suite_session::steps());

@@ -267,14 +267,17 @@ fn late_private(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         let obs = &p.observers["late"];
         for (topic, want) in [(&metric, &a[1]), (&flag, &a[2])] {
             let got = obs
-                .wait_for(StdDuration::from_secs(2), |s| s.topic == *topic)
-                .await
-                .map_err(|_| format!("a late subscriber got nothing retained on {topic}"))?;
-            if got.payload != want.as_bytes() || !got.retain {
+                .wait_for(StdDuration::from_secs(2), |s| {
+                    s.topic == *topic && s.retain && s.payload == want.as_bytes()
+                })
+                .await;
+            if got.is_err() {
                 return Err(format!(
-                    "a late subscriber got {:?} (retain={}) on {topic}, expected {want:?} retained",
-                    got.text(),
-                    got.retain
+                    "a late subscriber got no retained {want:?} on {topic}; it saw {:?}",
+                    obs.seen()
+                        .iter()
+                        .map(|s| format!("{} {:?} retain={}", s.topic, s.text(), s.retain))
+                        .collect::<Vec<_>>()
                 ));
             }
         }

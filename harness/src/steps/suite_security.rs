@@ -211,38 +211,47 @@ fn failed_with(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
     })
 }
 
-/// A failed attempt is retried after the profile's delay (refused or connect-failed), no sooner.
+/// A failed attempt is retried after the profile's delay (refused or connect-failed): the next
+/// attempt starts that long after the failure, to the second (module time).
 fn retries(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
     run(async move {
         let r = &w.profile.spec().session.reconnect_secs;
+        let (refused_delay, failed_delay) = (r.refused, r.connect_failed);
         let slot = private::slot(w);
         let mut p = slot.lock().await;
         let m = private::module(&mut p)?;
-        let refused = m.log.iter().any(|e| {
-            matches!(e, EmuEvent::ConnectFailed { message, .. } if message.contains("refused the connection"))
-        });
-        let delay = if refused { r.refused } else { r.connect_failed };
-        let is_attempt = |e: &EmuEvent| matches!(e, EmuEvent::Connecting { .. });
-        let before = m.count(is_attempt);
-        m.advance(Duration::from_secs(delay.saturating_sub(1)))
-            .await?;
-        let early = m.count(is_attempt) - before;
-        if early > 0 {
+        m.pump();
+        let Some((failed_at, refused)) = m.log.iter().rev().find_map(|e| match e {
+            EmuEvent::ConnectFailed { at, message, .. } => {
+                Some((*at, message.contains("refused the connection")))
+            }
+            _ => None,
+        }) else {
+            return Err("the private module has not failed to connect".into());
+        };
+        let delay = if refused { refused_delay } else { failed_delay };
+        let next_attempt = |log: &[EmuEvent]| {
+            log.iter().find_map(|e| match e {
+                EmuEvent::Connecting { at, .. } if *at > failed_at => Some(*at),
+                _ => None,
+            })
+        };
+        m.advance_until(delay + 5, |e| {
+            matches!(e, EmuEvent::Connecting { at, .. } if *at > failed_at)
+        })
+        .await?;
+        let Some(at) = next_attempt(&m.log) else {
             return Err(format!(
-                "the module tried again within {} s; the profile waits {delay} s",
-                delay - 1
+                "the module did not try again within {} s of the failure (profile delay {delay} s)",
+                delay + 5
             ));
-        }
-        m.advance(Duration::from_secs(2)).await?;
-        let _ = m
-            .advance_until(1, |e| matches!(e, EmuEvent::Connecting { .. }))
-            .await?;
-        if m.count(is_attempt) > before {
+        };
+        let gap = at.saturating_since(failed_at).as_secs();
+        if gap + 1 >= delay && gap <= delay + 1 {
             Ok(())
         } else {
             Err(format!(
-                "the module did not try again {} s after the failure (profile delay {delay} s)",
-                delay + 1
+                "the module tried again {gap} s after the failure; the profile waits {delay} s"
             ))
         }
     })
@@ -267,6 +276,10 @@ fn user_reads(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
             .auth()
             .ok_or("no password listener")?;
         let topic = private::metric_topic(w, &prefix, &a[1]);
+        // The connect pass runs on the connect tick or the next one.
+        private::module(&mut p)?
+            .advance(Duration::from_secs(3))
+            .await?;
         let name = format!("reader-{}", a[0]);
         private::observe(&mut p, &name, auth, Some(creds), &topic).await?;
         let obs = &p.observers[&name];

@@ -11,6 +11,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_u32, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
+use crate::swar::{decimal, hex_run, skip_spaces, spaces1};
 
 /// Decoder state (none needed: every CRTD line stands alone).
 #[derive(Default)]
@@ -19,6 +20,70 @@ pub(crate) struct CrtdDecoder;
 const TYPES: &str = "a CRTD record type (R11, R29, T11, T29, CXX, CVR, CEV, CMT, CER, CST, CBC, CDP, CDR, CFC, CFA), optionally after a bus digit 1-9";
 
 impl LineDecoder for CrtdDecoder {
+    /// `<sec>[.<frac>] [<bus>]R11|R29|T11|T29 <id> <bytes…>` with spaces (no tabs), at most 9
+    /// fraction digits, data bytes of one or two hex digits. Everything else goes to `decode`.
+    #[inline]
+    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+        let mut i = skip_spaces(b, 0)?;
+        let (ts_ns, nt) = decimal(b, i, 9)?;
+        i = spaces1(b, i + nt)?;
+        let bus = match b[i] {
+            d @ b'1'..=b'9' => {
+                i += 1;
+                d - b'1'
+            }
+            _ => 0,
+        };
+        let (dir, extended) = match b.get(i..i + 4)? {
+            b"R11 " => (Direction::Rx, false),
+            b"R29 " => (Direction::Rx, true),
+            b"T11 " => (Direction::Tx, false),
+            b"T29 " => (Direction::Tx, true),
+            _ => return None,
+        };
+        i = spaces1(b, i + 3)?;
+        let (id, ni) = hex_run(b, i, 8)?;
+        if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
+            return None;
+        }
+        i += ni;
+        let mut data = [0u8; 8];
+        let mut n = 0;
+        let end = loop {
+            if !matches!(b[i], b' ' | b'\r' | b'\n') {
+                return None;
+            }
+            i = skip_spaces(b, i)?;
+            match b[i] {
+                b'\n' => break i + 1,
+                b'\r' if *b.get(i + 1)? == b'\n' => break i + 2,
+                _ => {}
+            }
+            let (v, nv) = hex_run(b, i, 2)?;
+            if n == 8 {
+                return None;
+            }
+            data[n] = v as u8;
+            n += 1;
+            i += nv;
+        };
+        if end > crate::MAX_LINE_LEN {
+            return None;
+        }
+        let frame = Frame {
+            ts_ns,
+            bus,
+            id,
+            extended,
+            rtr: false,
+            error: false,
+            fd: false,
+            dir,
+            data: data[..n].to_vec(),
+        };
+        Some((frame, end))
+    }
+
     fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
         let t = trim(line);
         if t.is_empty() {

@@ -47,12 +47,32 @@ fn check(format: Format, header: &[&[u8]], lines: &[&[u8]], fast: &[&[u8]]) {
                 None => assert!(!fast.contains(line), "fast path refused {text}"),
             }
         }
+        // Any cut of the buffer (a read ends anywhere): no panic, and a line is only taken
+        // whole, with its terminator.
+        let mut buf = line.to_vec();
+        buf.extend_from_slice(b"\r\n");
+        for k in 0..buf.len() {
+            if let Some((_, n)) = fresh().decode_fast(&buf[..k]) {
+                panic!("{text}: took {n} bytes of a {k}-byte cut");
+            }
+        }
         // Without its terminator the line may continue in the next read: never taken.
         assert!(fresh().decode_fast(line).is_none(), "{text}");
-        // A lone CR ends the line in the general path: left to it.
+        // A lone CR ends the line as well.
         let mut cr = line.to_vec();
         cr.extend_from_slice(b"\rnext line, long enough for word loads\n");
-        assert!(fresh().decode_fast(&cr).is_none(), "{text}");
+        if let Some((frame, n)) = fresh().decode_fast(&cr) {
+            assert_eq!(n, line.len() + 1, "{text}");
+            let mut w = Warnings::default();
+            let mut ctx = DecodeCtx {
+                line: 1,
+                warnings: &mut w,
+            };
+            assert_eq!(
+                fresh().decode(line, &mut ctx),
+                Ok(Some(Record::Frame(frame)))
+            );
+        }
     }
 }
 
@@ -133,4 +153,134 @@ fn vector_asc_classic() {
         &[b"   1.5 1  100             Rx   d 1 00"],
         &[],
     );
+}
+
+#[test]
+fn crtd_frames() {
+    let lines: &[&[u8]] = &[
+        b"166.064000 R11 0000021A FE 36 12 FE 69 05 07 AD ",
+        b"1542473901.020305 1R11 213 00 01",
+        b"1542473901.020305 2T29 1FFFFFFF 0 1 2 3 4 5 6 7",
+        b"1542473901 3R11 7FF",
+        b"1542473901.5 3R11 7FF   ",
+        b"1542473901.5 3R11 7FF 0 1 2 3 4 5 6 7 8",
+        b"1542473901.5 3R11 800 00",
+        b"1542473901.5 0R11 100 00",
+        b"1542473901.5 1R11 100 000",
+        b"1542473901.5 1R11 100 0G",
+        b"1542473901.5 1R11 100\t00",
+        b"1542473901.5 1R12 100 00",
+        b"1542473901.5 1R11 100 00\t",
+        b"1542473901.5 1R11",
+        b"1542473901.5 1CXX hello",
+        b"1542473901.5 1CEV Event vehicle.on",
+        b"-1.5 1R11 100 00",
+        b"1.1234567891 1R11 100 00",
+        b"# a comment",
+        b"",
+    ];
+    check(Format::Crtd, &[], lines, &lines[..5]);
+}
+
+#[test]
+fn gvret_csv_layouts() {
+    let lines: &[&[u8]] = &[
+        b"19536135000,00000109,false,0,8,00,01,00,FF,FF,FF,0F,3D",
+        b"19536135000,1FFFFFFF,true,1,2,0,1,,,,,,",
+        b"1.5,7FF,False,255,0,",
+        b"1.5,7FF,False,255,0",
+        b"1.5,7FF,False,255,2,00,11,whatever,else",
+        b"1.5,800,false,0,1,00",
+        b"1.5,20000000,true,0,1,00",
+        b"1.5,100,false,256,1,00",
+        b"1.5,100,false,0,9,00,11,22,33,44,55,66,77,88",
+        b"1.5,100,false,0,2,00",
+        b"1.5,100,false,0,2,00,111",
+        b"1.5,100,false,0,2,00, 11",
+        b"1.5,100,maybe,0,2,00,11",
+        b"-1.5,100,false,0,1,00",
+        b"1.5555,100,false,0,1,00",
+        b"1.5,100,false,0,12,00,11,22,33,44,55,66,77,88,99,AA,BB",
+        b"",
+    ];
+    check(
+        Format::GvretCsv,
+        &[b"Time Stamp,ID,Extended,Bus,LEN,D1,D2,D3,D4,D5,D6,D7,D8"],
+        lines,
+        &lines[..5],
+    );
+    let lines: &[&[u8]] = &[
+        b"19536135000,00000109,false,Tx,0,2,00,01,,,,,,",
+        b"19536135000,00000109,false,Qx,0,2,00,01,,,,,,",
+    ];
+    check(
+        Format::GvretCsv,
+        &[b"Time Stamp,ID,Extended,Dir,Bus,LEN,D1,D2,D3,D4,D5,D6,D7,D8"],
+        lines,
+        &lines[..1],
+    );
+    // Another column order: left to the general path.
+    check(
+        Format::GvretCsv,
+        &[b"Time Stamp,Extended,ID,Bus,LEN,D1,D2"],
+        &[b"1.5,false,100,0,1,00"],
+        &[],
+    );
+}
+
+#[test]
+fn candump_cuts() {
+    let lines: &[&[u8]] = &[
+        b"(1733187989.936605) can0 153#208010FF00FF802E",
+        b"(1733187989.936605) can0 1FFFFFFF#",
+        b"(1.5) vcan12 7FF#00",
+        b"(1.5) can0 7FF#00 T",
+        b"(1.5) can0 7FF#R",
+    ];
+    check(Format::Candump, &[], lines, &lines[..3]);
+}
+
+#[test]
+fn carbus_trc_records() {
+    let lines: &[&[u8]] = &[
+        b"47,016\t1\t0004\t45A\t8\t5A 04 00 00 00 00 00 00\t00000000\t$       \t",
+        b"47.016\t1\t0004\t1FFFFFFF\t2\t5A 04\t00000000\tZ",
+        b"47,016\t2\t0004\t045\t0\t\t00000000\t",
+        b"47,016\t1\t0004\t45A\t2\t5A  04 \t",
+        b"47,016\t1\t0004\t45A\t2\t5A 04 11\t",
+        b"47,016\t1\t0004\t45A\t2\t5A\t",
+        b"47,016\t0\t0004\t45A\t1\t5A\t",
+        b"47,016\t1\t0004\t20000000\t1\t5A\t",
+        b"47,016\t1\t0004\t45A\t9\t5A\t",
+        b"47.0,16\t1\t0004\t45A\t1\t5A\t",
+        b"47,016 \t1\t0004\t45A\t1\t5A\t",
+        b"47,016\t1\t0004\t45A\t1\t5A4\t",
+        b"@ TEXT @ 1 @ 2 @",
+        b"",
+    ];
+    check(Format::CarbusTrc, &[], lines, &lines[..4]);
+}
+
+#[test]
+fn tattler_csv_records() {
+    let lines: &[&[u8]] = &[
+        b"RD11,0.0518,100,88,7F,FF,FF,FF,FF,FF,46",
+        b"RD29,12.5,1FFFFFFF,0,A",
+        b"TD11,0.0518,100,88,,7F",
+        b"RD11,0.0518,100",
+        b"RD11,0.0518,100,",
+        b"TD11,0.0518,100",
+        b"TD11,0.0518,100,;mark",
+        b"RD11,0.0518,100,88;note",
+        b"RD11,0.0518,100,88, 7F",
+        b"RD11,0.0518,800,88",
+        b"RD11,0.0518,100,881",
+        b"RD11,0.0518,100,1,2,3,4,5,6,7,8,9",
+        b"RR11,0.0518,100",
+        b"EF,0.0518,error",
+        b"TYPE,TIME,ID,D1,D2,D3,D4,D5,D6,D7,D8",
+        b"~~~~~~~~",
+        b"",
+    ];
+    check(Format::TattlerCsv, &[], lines, &lines[..5]);
 }

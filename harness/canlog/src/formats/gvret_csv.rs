@@ -10,6 +10,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_byte12, hex_u32, trim, LineError, LineResult, Split};
 use crate::record::Record;
+use crate::swar::{decimal, digits, hex_run, line_end};
 
 /// Column positions from the header.
 #[derive(Clone, Copy, Debug)]
@@ -65,7 +66,88 @@ fn header(line: &[u8]) -> LineResult<Columns> {
     })
 }
 
+impl GvretDecoder {
+    /// The SavvyCAN column layout `Time Stamp,ID,Extended,[Dir,]Bus,LEN,D1,…` with a plain
+    /// `<digits>[.<digits>]` time (at most 3 fraction digits), LEN 0-8 and 1-2 hex digits per
+    /// byte; the rest of the line after the data columns is ignored as in `decode`. Other layouts
+    /// and anything unusual go to `decode`.
+    #[inline]
+    fn fast(&self, b: &[u8]) -> Option<(Frame, usize)> {
+        let c = self.cols?;
+        let with_dir = match (c.ts, c.id, c.ext, c.dir, c.bus, c.len, c.d1) {
+            (0, 1, 2, None, Some(3), 4, 5) => false,
+            (0, 1, 2, Some(3), Some(4), 5, 6) => true,
+            _ => return None,
+        };
+        let (ts_ns, nt) = decimal(b, 0, 3)?;
+        let mut i = comma(b, nt)?;
+        let (id, ni) = hex_run(b, i, 8)?;
+        i = comma(b, i + ni)?;
+        let (extended, ne) = match b.get(i..i + 5)? {
+            b"true," | b"True," | b"TRUE," => (true, 4),
+            b"false" | b"False" | b"FALSE" => (false, 5),
+            _ => return None,
+        };
+        i = comma(b, i + ne)?;
+        if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
+            return None;
+        }
+        let mut dir = Direction::Rx;
+        if with_dir {
+            dir = match b.get(i..i + 2)? {
+                b"Rx" | b"RX" | b"rx" => Direction::Rx,
+                b"Tx" | b"TX" | b"tx" => Direction::Tx,
+                _ => return None,
+            };
+            i = comma(b, i + 2)?;
+        }
+        let (bus, nb) = digits(b, i, 3)?;
+        if nb == 0 || bus > 255 {
+            return None;
+        }
+        i = comma(b, i + nb)?;
+        let len = usize::from(b.get(i)?.wrapping_sub(b'0'));
+        if len > 8 {
+            return None;
+        }
+        i += 1;
+        let mut data = [0u8; 8];
+        for d in &mut data[..len] {
+            i = comma(b, i)?;
+            let (v, nv) = hex_run(b, i, 2)?;
+            *d = v as u8;
+            i += nv;
+        }
+        if !matches!(*b.get(i)?, b',' | b'\r' | b'\n') {
+            return None;
+        }
+        let frame = Frame {
+            ts_ns,
+            bus: bus as u8,
+            id,
+            extended,
+            rtr: false,
+            error: false,
+            fd: false,
+            dir,
+            data: data[..len].to_vec(),
+        };
+        Some((frame, line_end(b, i, 0)?))
+    }
+}
+
+/// The index after the comma at `b[i]`.
+#[inline(always)]
+fn comma(b: &[u8], i: usize) -> Option<usize> {
+    (*b.get(i)? == b',').then_some(i + 1)
+}
+
 impl LineDecoder for GvretDecoder {
+    #[inline]
+    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+        self.fast(b)
+    }
+
     fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
         if trim(line).is_empty() {
             return Ok(None);

@@ -1,0 +1,215 @@
+//! Regression steps: a field recording scaffolded by `ovms-hil scaffold` replayed through the
+//! real path (the rig's module on the virtual clock, the wire tap, the run's broker) and its
+//! published timeline compared with `expected.yaml`.
+//!
+//! - `When the recording "<dir>/expected.yaml" is replayed`: the module is started with the
+//!   recorded vehicle and `server.v3` params (over the rig's), module time is moved to
+//!   `lead_in_secs`, the log (relative to the file) is fed on the virtual clock, then module
+//!   time moves on by `tolerance_secs` so publishes due just after the last frame happen.
+//! - `Then the published timeline matches "<dir>/expected.yaml"`: for each cadence point, each
+//!   topic/payload whose metric is not ignored must have been published by the module (tap) at a
+//!   virtual second within `t ± tolerance_secs`
+//!   (`ovms_hil_fieldbug::scaffold::check_timeline`). The failure lists every miss with its topic,
+//!   the expected time and what was published instead, and when.
+
+use std::path::{Path, PathBuf};
+
+use cucumber::step::Context;
+use futures::future::LocalBoxFuture;
+use ovms_firmware::profile::Profile;
+use ovms_firmware::time::{Duration, Instant};
+use ovms_hil_fieldbug::scaffold::{check_timeline, ExpectedTimeline, TimelineMismatch};
+use ovms_hil_net::capture::{CaptureRecord, Source};
+
+use super::{args, run, StepDef};
+use crate::def;
+use crate::replay::Pace;
+use crate::world::{HilWorld, Sent};
+
+/// Steps of this subject.
+pub fn steps() -> Vec<StepDef> {
+    vec![
+        def!(
+            When,
+            r#"^the recording "([^"]+)" is replayed$"#,
+            replay_recording
+        ),
+        def!(
+            Then,
+            r#"^the published timeline matches "([^"]+)"$"#,
+            timeline_matches
+        ),
+    ]
+}
+
+/// A path as written in a feature: as given (relative to the current directory), else relative
+/// to the repository (the rig directory's parent).
+fn resolve(w: &HilWorld, p: &str) -> Result<PathBuf, String> {
+    let direct = PathBuf::from(p);
+    if direct.is_file() {
+        return Ok(direct);
+    }
+    let dir = &w.ctx().rig_dir;
+    let rel = dir.parent().unwrap_or(dir).join(p);
+    if rel.is_file() {
+        Ok(rel)
+    } else {
+        Err(format!("{p} not found (also looked at {})", rel.display()))
+    }
+}
+
+fn load(w: &HilWorld, p: &str) -> Result<(PathBuf, ExpectedTimeline), String> {
+    let path = resolve(w, p)?;
+    let e = ExpectedTimeline::load(&path).map_err(|e| e.to_string())?;
+    Ok((path, e))
+}
+
+fn replay_recording(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
+    run(async move {
+        let (path, e) = load(w, &args(&ctx)[0])?;
+        if w.module.is_some() {
+            return Err("the recording must be replayed into a module not started yet".into());
+        }
+        check_profile(w, &e)?;
+        if !e.client_publishes.is_empty() || !e.broker_outages.is_empty() {
+            return Err(format!(
+                "{}: this recording has {} client publishes and {} broker outages; replaying \
+                 those through the rig is not supported yet (record without app clients)",
+                path.display(),
+                e.client_publishes.len(),
+                e.broker_outages.len()
+            ));
+        }
+        w.vehicle = Some(e.vehicle.clone());
+        w.params
+            .extend(e.params.iter().map(|(k, v)| (k.clone(), v.clone())));
+        w.start_module().await?;
+        let lead_in = Instant::from_millis(e.lead_in_secs * 1000);
+        let now = w.now().await?;
+        if now < lead_in {
+            w.advance(lead_in.saturating_since(now)).await?;
+        }
+        let log = path.parent().unwrap_or(Path::new(".")).join(&e.log);
+        let stats = w.replay_log(&log, Pace::Virtual).await?;
+        if stats.frames == 0 {
+            return Err(format!("{}: no frames were fed", log.display()));
+        }
+        w.advance(Duration::from_secs(e.tolerance_secs)).await
+    })
+}
+
+/// The recording's profile must be the scenario's (the feature's `@profile:` tag).
+fn check_profile(w: &HilWorld, e: &ExpectedTimeline) -> Result<(), String> {
+    let recorded = Profile::by_name_or_path(&e.profile).map_err(|x| x.to_string())?;
+    if recorded.name() != w.profile_name {
+        return Err(format!(
+            "the recording was made with profile {} but this scenario runs with {} \
+             (tag the feature @profile:{})",
+            recorded.name(),
+            w.profile_name,
+            recorded.name()
+        ));
+    }
+    Ok(())
+}
+
+/// What the module sent, as capture records on the virtual time axis.
+pub fn sent_records(sent: &[Sent]) -> Vec<CaptureRecord> {
+    sent.iter()
+        .filter_map(|s| {
+            let t = s.at?.as_millis() as f64 / 1000.0;
+            let mut r = CaptureRecord::new(Source::Tap, Some(t), 0.0).with_payload(&s.publish.payload);
+            r.kind = Some("publish".into());
+            r.dir = Some("to_broker".into());
+            r.topic = Some(s.publish.topic.clone());
+            r.qos = Some(s.publish.qos);
+            r.retain = Some(s.publish.retain);
+            Some(r)
+        })
+        .collect()
+}
+
+/// The failure text: every miss with its full topic.
+pub fn describe(path: &str, m: &TimelineMismatch) -> String {
+    let mut out = format!(
+        "{path}: published timeline differs: {} of {} expected publishes missing",
+        m.mismatches.len(),
+        m.checked
+    );
+    for x in m.mismatches.iter().take(40) {
+        out.push_str(&format!("\n  {x} [topic {}]", x.topic));
+    }
+    if m.mismatches.len() > 40 {
+        out.push_str(&format!("\n  ... and {} more", m.mismatches.len() - 40));
+    }
+    out
+}
+
+fn timeline_matches(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
+    run(async move {
+        let p = args(&ctx)[0].clone();
+        let (_, mut e) = load(w, &p)?;
+        w.settle().await?;
+        let sent = w.sent();
+        if sent.is_empty() {
+            return Err("the module published nothing (was the recording replayed?)".into());
+        }
+        if sent.iter().all(|s| s.at.is_none()) {
+            return Err("this rig reports no module time for publishes; the timeline cannot be compared".into());
+        }
+        // The scenario's module runs under its own vehicle id on the shared broker.
+        e.prefix = w.prefix.clone();
+        check_timeline(&e, &sent_records(&sent)).map_err(|m| describe(&p, &m))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapt::tap::SentPublish;
+    use ovms_hil_fieldbug::scaffold::{Found, Mismatch};
+
+    #[test]
+    fn sent_publishes_become_tap_records_on_the_virtual_axis() {
+        let s = Sent {
+            at: Some(Instant::from_millis(61_500)),
+            publish: SentPublish {
+                topic: "ovms/u/v/metric/v/b/soc".into(),
+                payload: b"95".to_vec(),
+                qos: 1,
+                retain: true,
+                dup: false,
+                conn: 1,
+            },
+        };
+        let unstamped = Sent {
+            at: None,
+            ..s.clone()
+        };
+        let r = sent_records(&[s, unstamped]);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].t, Some(61.5));
+        assert_eq!(r[0].payload.as_deref(), Some("95"));
+        assert_eq!(r[0].dir.as_deref(), Some("to_broker"));
+    }
+
+    #[test]
+    fn the_failure_names_topic_and_times() {
+        let m = TimelineMismatch {
+            mismatches: vec![Mismatch {
+                what: "v.b.soc".into(),
+                topic: "ovms/u/v/metric/v/b/soc".into(),
+                payload: "95".into(),
+                t: 181,
+                found: Found::ElsewhereAt(151.0),
+            }],
+            checked: 10,
+        };
+        let text = describe("x/expected.yaml", &m);
+        assert!(text.contains("1 of 10"), "{text}");
+        assert!(
+            text.contains("v.b.soc: expected \"95\" at t=181 s, published at t=151 s [topic ovms/u/v/metric/v/b/soc]"),
+            "{text}"
+        );
+    }
+}
