@@ -2,7 +2,8 @@
 //!
 //! Features: syntax (`file:line:col`), then every step against the step collection — undefined and
 //! ambiguous steps are reported with `file:line`, and requirement tags that name no requirement are
-//! warned about. Rig files (`*.yaml`): parsed with unknown keys rejected, `file:line:col`.
+//! warned about. Rig files (`*.yaml`): parsed with unknown keys rejected, `file:line:col`; bench rigs
+//! also through `ovms_hil_bench::lint_bench_rig` (the `bench:` section in depth).
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use cucumber::feature::Ext as _;
 use cucumber::gherkin;
 
 use crate::coverage::ids;
-use crate::rig::file::RigFile;
+use crate::rig::file::{RigFile, RigKind};
 
 /// One finding.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,11 +43,20 @@ pub fn lint(paths: &[PathBuf]) -> Vec<Finding> {
         }
     }
     for y in &yamls {
-        if let Err(e) = RigFile::load(y) {
-            out.push(Finding {
+        match RigFile::load(y) {
+            Err(e) => out.push(Finding {
                 text: e.to_string(),
                 error: true,
-            });
+            }),
+            // Bench rigs: the `bench:` section in depth (broker, CAN, probe, power, commands,
+            // intervals against the profile, tolerances), each finding with file:line:col.
+            Ok(r) if r.kind == RigKind::Bench => {
+                out.extend(ovms_hil_bench::lint_bench_rig(y).into_iter().map(|d| Finding {
+                    text: d.to_string(),
+                    error: d.is_error(),
+                }))
+            }
+            Ok(_) => {}
         }
     }
     out
@@ -225,5 +235,37 @@ mod tests {
         let f = lint(&[p]);
         assert_eq!(f.len(), 1);
         assert!(f[0].text.contains("r.yaml:3:"), "{}", f[0].text);
+    }
+
+    #[test]
+    fn shipped_bench_rigs_lint_clean() {
+        let rigs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rigs");
+        for name in ["bench-emu-process.yaml", "bench-ovms-v3.yaml"] {
+            let f = lint(&[rigs.join(name)]);
+            assert!(f.iter().all(|f| !f.error), "{name}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn bench_rig_is_linted_in_depth_with_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("b.yaml");
+        // Valid for the generic rig format (the bench section is open there), but the
+        // bench linter rejects the interval the profile does not have, at its position.
+        std::fs::write(
+            &p,
+            "kind: bench\nmodule:\n  vehicle_id: B\n  profile: fw-3.3.006\nbench:\n  \
+             broker: { tap: \"127.0.0.1:18830\", server: 127.0.0.1 }\n  \
+             power: { on: \"true\", off: \"true\" }\n  intervals:\n    idle: 0\n",
+        )
+        .unwrap();
+        assert!(RigFile::load(&p).is_ok());
+        let f = lint(std::slice::from_ref(&p));
+        let errs: Vec<&Finding> = f.iter().filter(|f| f.error).collect();
+        assert!(!errs.is_empty(), "{f:?}");
+        assert!(
+            errs.iter().any(|e| e.text.contains("b.yaml:9:")),
+            "expected a finding at the interval (line 9): {f:?}"
+        );
     }
 }

@@ -395,10 +395,12 @@ impl Recorder<'_> {
 }
 
 /// Give every tap publish towards the broker the module time the edge reported for it (matched
-/// in order by topic), so the capture and the CRTD share one exact time base. The file is
-/// rewritten through a temporary file and renamed: an interruption leaves the original.
+/// in order by topic), so the capture and the CRTD share one exact time base, and leave out the
+/// harness's own barrier sentinels (not module traffic). The file is rewritten through a
+/// temporary file and renamed: an interruption leaves the original.
 pub fn stamp_capture(path: &Path, sent: &[(Instant, String)]) -> Result<usize, String> {
     let mut records = read_capture(path).map_err(|e| e.to_string())?;
+    records.retain(|r| !is_barrier(r));
     let n = stamp_records(&mut records, sent);
     let tmp = path.with_extension("jsonl.tmp");
     {
@@ -409,6 +411,13 @@ pub fn stamp_capture(path: &Path, sent: &[(Instant, String)]) -> Result<usize, S
     }
     std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(n)
+}
+
+/// Whether `r` is one of the harness's barrier sentinels.
+pub fn is_barrier(r: &CaptureRecord) -> bool {
+    r.topic
+        .as_deref()
+        .is_some_and(|t| t.starts_with(ovms_hil_net::observer::BARRIER_PREFIX))
 }
 
 /// In-memory part of [`stamp_capture`]; returns how many records got an exact time.

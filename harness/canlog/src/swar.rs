@@ -220,6 +220,19 @@ pub(crate) fn decimal_sep(b: &[u8], i: usize, frac_max: usize, sep: u8) -> Optio
     Some((v, j - i))
 }
 
+/// The first `len` (<= 8) bytes of `data` as a frame's data: one fixed 8-byte copy into an
+/// 8-byte allocation instead of a variable-length copy (no allocation when `len` is 0).
+#[inline(always)]
+pub(crate) fn data_vec(data: &[u8; 8], len: usize) -> Vec<u8> {
+    if len == 0 {
+        return Vec::new();
+    }
+    let mut v = Vec::with_capacity(8);
+    v.extend_from_slice(data);
+    v.truncate(len);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +307,12 @@ mod tests {
         assert_eq!(line_end(b"ab\r", 0, 0), None, "CR at the buffer end");
         assert_eq!(line_end(b"ab", 0, 0), None);
         assert_eq!(skip_spaces(b"   ", 0), None);
+        assert_eq!(data_vec(&[1, 2, 3, 4, 5, 6, 7, 8], 3), vec![1, 2, 3]);
+        assert_eq!(
+            data_vec(&[1, 2, 3, 4, 5, 6, 7, 8], 8),
+            vec![1, 2, 3, 4, 5, 6, 7, 8]
+        );
+        assert!(data_vec(&[1; 8], 0).is_empty());
         assert_eq!(line_end(b"  x \r\n", 0, 0), Some(6));
         let mut out = [0u8; 8];
         assert_eq!(spaced_hex_bytes(b" 0A ff\t", 0, 2, &mut out), Some(6));

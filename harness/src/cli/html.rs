@@ -35,7 +35,8 @@ fn read_dir_captures(dir: &Path) -> Result<Vec<ScenarioCapture>, String> {
     files
         .into_iter()
         .map(|p| {
-            let records = read_capture(&p).map_err(|e| e.to_string())?;
+            let mut records = read_capture(&p).map_err(|e| e.to_string())?;
+            records.retain(|r| !crate::record::is_barrier(r));
             Ok(ScenarioCapture {
                 file: p
                     .file_name()

@@ -171,6 +171,10 @@ pub struct RigFile {
     /// Bench settings (`bench`).
     #[serde(default)]
     pub bench: BenchSpec,
+    /// The file this rig was loaded from (set by [`RigFile::load`]; bench rigs are re-read from
+    /// it by `ovms-hil-bench`).
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 impl Default for RigFile {
@@ -184,6 +188,7 @@ impl Default for RigFile {
             timing: Timing::default(),
             emulator: EmulatorSpec::default(),
             bench: BenchSpec::default(),
+            source: None,
         }
     }
 }
@@ -236,7 +241,9 @@ impl RigFile {
             col: 0,
             message: format!("cannot read rig file: {e}"),
         })?;
-        RigFile::parse(&text, path)
+        let mut rig = RigFile::parse(&text, path)?;
+        rig.source = Some(path.to_path_buf());
+        Ok(rig)
     }
 
     fn validate(&self, path: &Path) -> Result<(), RigError> {

@@ -4,11 +4,11 @@
 //! - [`emulated`]: ovms-emu's edge in this process on the virtual clock (the default).
 //! - [`process`]: the `ovms-emu` binary as a child process, driven over its control channel.
 //! - [`app`]: a virtual app client (heartbeats, will, commands) on the broker.
-//!
-//! Bench rigs (a real module) are described by the file format; driving one needs the module's
-//! console and is not part of this build.
+//! - [`bench`]: a real module (or `ovms-emu` standing in for one) on the wall clock, through
+//!   `ovms-hil-bench` (relay to the tap, power, intervals over the command channel, CAN).
 
 pub mod app;
+pub mod bench;
 pub mod emulated;
 pub mod file;
 pub mod process;
@@ -62,6 +62,8 @@ pub enum ModuleRig {
     InProcess(emulated::Emulated),
     /// Emulator child process.
     Process(Box<process::EmuProcess>),
+    /// A module on a bench (wall clock).
+    Bench(Box<bench::BenchModule>),
 }
 
 impl ModuleRig {
@@ -85,7 +87,18 @@ impl ModuleRig {
             RigKind::EmulatorProcess => Ok(ModuleRig::Process(Box::new(
                 process::EmuProcess::start(&rig.emulator, rig_dir, setup, vehicle).await?,
             ))),
-            RigKind::Bench => Err("bench rigs cannot be driven by this build".into()),
+            RigKind::Bench => {
+                let path = rig
+                    .source
+                    .as_deref()
+                    .ok_or("a bench rig must be loaded from its file (RigFile::load)")?;
+                let ctx = crate::runner::context::current()
+                    .ok_or("a bench rig runs inside a run (no run context)")?;
+                let broker = ctx.broker.endpoint().clone();
+                Ok(ModuleRig::Bench(Box::new(
+                    bench::BenchModule::start(path, &setup.broker_url, &broker).await?,
+                )))
+            }
         }
     }
 
@@ -94,6 +107,7 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.advance(d).await,
             ModuleRig::Process(m) => m.advance(d).await,
+            ModuleRig::Bench(m) => m.advance(d).await,
         }
     }
 
@@ -102,6 +116,7 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.now().await,
             ModuleRig::Process(m) => m.now().await,
+            ModuleRig::Bench(m) => m.now().await,
         }
     }
 
@@ -114,7 +129,7 @@ impl ModuleRig {
     pub fn sent_log(&self) -> Vec<(Instant, String)> {
         match self {
             ModuleRig::InProcess(m) => m.sent_log(),
-            ModuleRig::Process(_) => Vec::new(),
+            ModuleRig::Process(_) | ModuleRig::Bench(_) => Vec::new(),
         }
     }
 
@@ -122,7 +137,7 @@ impl ModuleRig {
     pub fn sent_count(&self) -> Option<usize> {
         match self {
             ModuleRig::InProcess(m) => Some(m.sent_count()),
-            ModuleRig::Process(_) => None,
+            ModuleRig::Process(_) | ModuleRig::Bench(_) => None,
         }
     }
 
@@ -131,6 +146,8 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.wait_received(n, timeout).await,
             ModuleRig::Process(m) => m.wait_received(n, timeout).await,
+            // A real module's reception cannot be observed; the barrier after the step orders it.
+            ModuleRig::Bench(_) => Ok(()),
         }
     }
 
@@ -139,6 +156,7 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.received_count(),
             ModuleRig::Process(m) => m.received_count().await,
+            ModuleRig::Bench(_) => 0,
         }
     }
 
@@ -147,6 +165,10 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.set_metric(name, value).await,
             ModuleRig::Process(m) => m.set_metric(name, value).await,
+            ModuleRig::Bench(_) => Err(format!(
+                "cannot set {name} on a bench module directly: feed CAN frames instead \
+                 (tag the scenario @emulated-only)"
+            )),
         }
     }
 
@@ -155,6 +177,9 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.metric(name).await,
             ModuleRig::Process(m) => m.metric(name).await,
+            ModuleRig::Bench(_) => Err(format!(
+                "cannot read {name} inside a bench module: assert on what it publishes"
+            )),
         }
     }
 
@@ -169,6 +194,7 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.can_frame(bus, id, extended, data).await,
             ModuleRig::Process(m) => m.can_frame(bus, id, data).await,
+            ModuleRig::Bench(m) => m.can_frame(bus, id, extended, data).await,
         }
     }
 
@@ -177,6 +203,9 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.notify(kind, subtype, text).await,
             ModuleRig::Process(m) => m.notify(kind, subtype, text).await,
+            ModuleRig::Bench(_) => {
+                Err("cannot raise a notification inside a bench module (@emulated-only)".into())
+            }
         }
     }
 
@@ -185,6 +214,7 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.power_cut().await,
             ModuleRig::Process(m) => m.power_cut().await,
+            ModuleRig::Bench(m) => m.power_cut().await,
         }
     }
 
@@ -193,6 +223,9 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.network_cut().await,
             ModuleRig::Process(m) => m.network_cut().await,
+            ModuleRig::Bench(_) => {
+                Err("a bench rig cannot cut the module's network (@emulated-only)".into())
+            }
         }
     }
 
@@ -201,6 +234,11 @@ impl ModuleRig {
         match self {
             ModuleRig::InProcess(m) => m.shutdown().await,
             ModuleRig::Process(m) => (*m).shutdown().await,
+            ModuleRig::Bench(m) => {
+                if let Err(e) = (*m).shutdown().await {
+                    tracing::warn!("bench rig: {e}");
+                }
+            }
         }
     }
 }

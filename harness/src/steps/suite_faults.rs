@@ -192,6 +192,11 @@ fn restart(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
     run(async move {
         let slot = private::slot(w);
         let mut p = slot.lock().await;
+        p.mark = p
+            .observers
+            .get("witness")
+            .map(|o| o.seen().len())
+            .unwrap_or(0);
         private::broker(&mut p)?
             .restart()
             .await
@@ -263,6 +268,8 @@ fn late_private(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         let plain = p.plain.clone().ok_or("no private broker")?;
         let metric = private::metric_topic(w, &prefix, &a[0]);
         let flag = private::connected_topic(w, &prefix);
+        private::witnessed(&p, p.mark, &metric, a[1].as_bytes()).await?;
+        private::witnessed(&p, p.mark, &flag, a[2].as_bytes()).await?;
         private::observe(&mut p, "late", plain, None, &format!("{prefix}#")).await?;
         let obs = &p.observers["late"];
         for (topic, want) in [(&metric, &a[1]), (&flag, &a[2])] {

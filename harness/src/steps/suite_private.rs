@@ -126,6 +126,8 @@ pub struct Private {
     pub scratch: Option<PathBuf>,
     /// Wall time of the last fault injected.
     pub fault_at: Option<std::time::Instant>,
+    /// How many messages the witness had seen at the last broker restart.
+    pub mark: usize,
 }
 
 impl Drop for Private {
@@ -283,6 +285,13 @@ pub async fn start_module(
     };
     let profile = firmware_profile(w)?;
     let prefix = profile.default_prefix(&user, &w.vehicle_id);
+    // The witness: subscribed before the module starts, on the plain listener (no ACL), so a
+    // later check can wait until the broker has really processed what the module handed to
+    // its socket (the broker may lag the module's barrier by a few milliseconds).
+    if let Some(plain) = p.plain.clone() {
+        // A stopped broker has no witness; checks that need one say so.
+        let _ = observe(p, "witness", plain, None, &format!("{prefix}#")).await;
+    }
     let broker_url: BrokerUrl = url.parse().map_err(|e| format!("{e}"))?;
     let module = ModuleConfig {
         vehicle_id: w.vehicle_id.clone(),
@@ -337,6 +346,40 @@ pub async fn observe(
         old.close().await;
     }
     Ok(())
+}
+
+/// Wait (wall time, bounded) until the witness saw `payload` on `topic` among the messages after
+/// index `from`: from then on a new subscriber is a *late* one.
+pub async fn witnessed(
+    p: &Private,
+    from: usize,
+    topic: &str,
+    payload: &[u8],
+) -> Result<(), String> {
+    let obs = p
+        .observers
+        .get("witness")
+        .ok_or("no witness subscriber (the broker was down when the module started)")?;
+    let deadline = std::time::Instant::now() + StdDuration::from_secs(3);
+    loop {
+        let seen = obs.seen();
+        if seen
+            .iter()
+            .skip(from)
+            .any(|s| s.topic == topic && s.payload == payload)
+        {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "the broker never delivered {:?} on {topic} to a subscriber (3 s)",
+                String::from_utf8_lossy(payload)
+            ));
+        }
+        let _ = obs
+            .wait_for(StdDuration::from_millis(50), |s| s.topic == topic)
+            .await;
+    }
 }
 
 /// The connected-flag topic under `prefix`.

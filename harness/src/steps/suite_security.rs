@@ -280,6 +280,7 @@ fn user_reads(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         private::module(&mut p)?
             .advance(Duration::from_secs(3))
             .await?;
+        private::witnessed(&p, 0, &topic, a[2].as_bytes()).await?;
         let name = format!("reader-{}", a[0]);
         private::observe(&mut p, &name, auth, Some(creds), &topic).await?;
         let obs = &p.observers[&name];

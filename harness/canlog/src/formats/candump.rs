@@ -12,7 +12,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_val, trim, Fields, LineError, LineResult, HEX};
 use crate::record::Record;
-use crate::swar::{digits, load8, POW10};
+use crate::swar::{data_vec, digits, load8, POW10};
 
 /// Decoder with the interface → bus map.
 #[derive(Default)]
@@ -261,7 +261,7 @@ impl LineDecoder for CandumpDecoder {
             error: false,
             fd: false,
             dir: Direction::Rx,
-            data: data[..n].to_vec(),
+            data: data_vec(&data, n),
         };
         Some((frame, end))
     }

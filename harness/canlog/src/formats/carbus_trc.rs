@@ -12,7 +12,9 @@ use crate::parse::{
     dec_u64, decimal_ns, hex_byte2, hex_u32, trim, Fields, LineError, LineResult, Split,
 };
 use crate::record::Record;
-use crate::swar::{decimal_sep, digits, hex_byte_field, hex_run, line_end, skip_spaces, spaces1};
+use crate::swar::{
+    data_vec, decimal_sep, digits, hex_byte_field, hex_run, line_end, skip_spaces, spaces1,
+};
 
 /// Decoder (stateless apart from the header check).
 #[derive(Default)]
@@ -78,7 +80,7 @@ impl LineDecoder for CarbusDecoder {
             error: false,
             fd: false,
             dir: Direction::Rx,
-            data: data[..len].to_vec(),
+            data: data_vec(&data, len),
         };
         Some((frame, line_end(b, i, 0)?))
     }

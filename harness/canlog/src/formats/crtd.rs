@@ -11,7 +11,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_u32, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
-use crate::swar::{decimal, hex_run, skip_spaces, spaces1};
+use crate::swar::{data_vec, decimal, hex_run, skip_spaces, spaces1};
 
 /// Decoder state (none needed: every CRTD line stands alone).
 #[derive(Default)]
@@ -79,7 +79,7 @@ impl LineDecoder for CrtdDecoder {
             error: false,
             fd: false,
             dir,
-            data: data[..n].to_vec(),
+            data: data_vec(&data, n),
         };
         Some((frame, end))
     }

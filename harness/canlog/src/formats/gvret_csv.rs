@@ -10,7 +10,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_byte12, hex_u32, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal, digits, hex_run, line_end};
+use crate::swar::{data_vec, decimal, digits, hex_run, line_end};
 
 /// Column positions from the header.
 #[derive(Clone, Copy, Debug)]
@@ -130,7 +130,7 @@ impl GvretDecoder {
             error: false,
             fd: false,
             dir,
-            data: data[..len].to_vec(),
+            data: data_vec(&data, len),
         };
         Some((frame, line_end(b, i, 0)?))
     }

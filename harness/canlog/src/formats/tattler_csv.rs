@@ -15,7 +15,7 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_byte12, hex_u32, text, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal, hex_run};
+use crate::swar::{data_vec, decimal, hex_run};
 
 /// Decoder (stateless).
 #[derive(Default)]
@@ -85,7 +85,7 @@ impl LineDecoder for TattlerDecoder {
             error: false,
             fd: false,
             dir,
-            data: data[..n].to_vec(),
+            data: data_vec(&data, n),
         };
         Some((frame, end))
     }

@@ -13,7 +13,9 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
-use crate::swar::{decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1};
+use crate::swar::{
+    data_vec, decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+};
 use crate::warnings::WarningKind;
 
 /// Decoder state from the header.
@@ -221,7 +223,7 @@ impl AscDecoder {
             error: false,
             fd: false,
             dir,
-            data: data[..len].to_vec(),
+            data: data_vec(&data, len),
         };
         Some((frame, line_end(b, i, 0)?))
     }
