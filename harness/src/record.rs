@@ -254,9 +254,8 @@ impl Session<'_> {
             initial_metrics: Vec::new(),
             barrier_timeout: StdDuration::from_millis(self.rig.timing.settle_ms.max(100)),
         };
-        let module = ModuleRig::InProcess(
-            Emulated::start_with_vehicle(setup, Some(vehicle), true).await?,
-        );
+        let module =
+            ModuleRig::InProcess(Emulated::start_with_vehicle(setup, Some(vehicle), true).await?);
         let rec = Recorder {
             module: &module,
             tap: &tap,
@@ -265,9 +264,9 @@ impl Session<'_> {
             timeout: StdDuration::from_millis(self.rig.timing.settle_ms.max(100)),
         };
         let result = async {
-            let connected = self
-                .profile
-                .topic(MessageKind::Connected, &prefix, &TopicVars::default());
+            let connected =
+                self.profile
+                    .topic(MessageKind::Connected, &prefix, &TopicVars::default());
             rec.wait_connected(&connected).await?;
             // The log starts at the next whole second of module time (the regression replay
             // starts it at the same instant: `lead_in_secs`).

@@ -378,6 +378,83 @@ impl<R: Read> Iterator for Frames<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Records, errors and warnings of `text` read as `format`, with or without the fast paths.
+    fn read_all(text: &[u8], format: Format, fast: bool) -> (Vec<String>, String) {
+        let opts = ReadOptions::with_format(format);
+        let mut r = read(std::io::Cursor::new(text.to_vec()), "t", &opts).unwrap();
+        r.fast_path = fast;
+        let out = r
+            .by_ref()
+            .map(|rec| match rec {
+                Ok(rec) => format!("{rec:?}"),
+                Err(e) => format!("error {e}"),
+            })
+            .collect();
+        (out, format!("{:?}", r.warnings()))
+    }
+
+    /// Well-formed lines of each text format (headers first) that random edits start from.
+    const SAMPLES: [(Format, &str); 7] = [
+        (
+            Format::Candump,
+            "(1733187989.936605) can0 153#208010FF00FF802E\n(1733187989.936794) can1 164#0008121A\n",
+        ),
+        (
+            Format::Crtd,
+            "166.064000 R11 0000021A FE 36 12 FE 69 05 07 AD \n1542473901.020305 2T29 1FFFFFFF 0 1 2\n",
+        ),
+        (
+            Format::GvretCsv,
+            "Time Stamp,ID,Extended,Bus,LEN,D1,D2,D3,D4,D5,D6,D7,D8\r\n19536135000,00000109,false,0,8,00,01,00,FF,FF,FF,0F,3D\r\n1.5,7FF,False,255,2,00,11,,,,,,\r\n",
+        ),
+        (
+            Format::PeakTrc,
+            ";$FILEVERSION=1.1\r\n     7)        26.1  Rx         0386  8  00 00 00 C0 00 40 00 80 \r\n     9)        28.8  Tx         0365  2  00 00 \r\n",
+        ),
+        (
+            Format::TattlerCsv,
+            "TYPE,TIME,ID,D1,D2,D3,D4,D5,D6,D7,D8\r\nRD11,0.0518,100,88,7F,FF,FF,FF,FF,FF,46\r\nTD29,12.5,1FFFFFFF,0,A\r\n",
+        ),
+        (
+            Format::CarbusTrc,
+            "@ TEXT @ 1 @\r47,016\t1\t0004\t45A\t8\t5A 04 00 00 00 00 00 00\t00000000\t$       \t\r47.5\t2\t0004\t1FFFFFFF\t1\t5A\t0\tZ\r",
+        ),
+        (
+            Format::VectorAsc,
+            "date Tue Dec 3 01:06:29.936 pm 2024\nbase hex  timestamps absolute\n   0.000189 1  164             Rx   d 4 00 08 12 1A\n  53.221525 2  1FFFFFFFx       Tx   d 8 56 81 00 5C 20 00 0C 97  Length = 0 BitCount = 0 ID = 320\n",
+        ),
+    ];
+
+    const ALPHABET: &[u8] = b" \t\r\n0123456789ABCDEFabcdefxX#.,;()RTdr-_G";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Random edits (replace, insert, delete bytes) of well-formed logs read the same with
+        /// and without the fast paths: same records, same errors at the same places, same
+        /// warnings.
+        #[test]
+        fn fast_paths_agree_with_the_general_parsers(
+            which in 0..SAMPLES.len(),
+            reps in 1usize..4,
+            edits in proptest::collection::vec((any::<usize>(), 0usize..ALPHABET.len(), 0u8..3), 0..6),
+        ) {
+            let (format, sample) = SAMPLES[which];
+            let mut text = sample.repeat(reps).into_bytes();
+            for (at, c, kind) in edits {
+                let at = at % (text.len() + 1);
+                match kind {
+                    0 if at < text.len() => text[at] = ALPHABET[c],
+                    1 => text.insert(at, ALPHABET[c]),
+                    _ if at < text.len() => { text.remove(at); }
+                    _ => {}
+                }
+            }
+            prop_assert_eq!(read_all(&text, format, true), read_all(&text, format, false));
+        }
+    }
 
     /// Every record, warning and error of every scenario log is the same with and without the
     /// one-pass fast paths (the real logs cover every text format but ASC; buffer boundaries

@@ -75,13 +75,15 @@ pub fn markers_for(scenario: &str, message: &str, fallback_t: f64) -> Vec<Marker
         .lines()
         .filter_map(|line| {
             let t: f64 = time.captures(line)?.get(1)?.as_str().parse().ok()?;
+            let on = topic.captures(line).and_then(|c| c.get(1));
+            let text = match on {
+                Some(m) => &line[..m.start() - "[topic ".len()],
+                None => line,
+            };
             Some(Marker {
                 t,
-                topic: topic
-                    .captures(line)
-                    .and_then(|c| c.get(1))
-                    .map(|m| m.as_str().to_string()),
-                message: format!("{scenario}: {}", line.trim()),
+                topic: on.map(|m| m.as_str().to_string()),
+                message: format!("{scenario}: {}", text.trim()),
             })
         })
         .collect();
@@ -122,7 +124,7 @@ pub fn write_run_report(
             .last()
             .and_then(|a| a.message.clone())
             .unwrap_or_else(|| "did not pass".into());
-        let name = format!("{} [{}] ({})", s.name, s.profile, s.location());
+        let name = format!("{} [{}]", s.location(), s.profile);
         failures.extend(markers_for(&name, &message, last_t));
     }
     let records: Vec<CaptureRecord> = captures.into_iter().flat_map(|c| c.records).collect();
@@ -159,7 +161,10 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].t, 181.0);
         assert_eq!(m[0].topic.as_deref(), Some("ovms/u/v/metric/v/b/soc"));
-        assert!(m[0].message.starts_with("s: v.b.soc: expected"));
+        assert_eq!(
+            m[0].message,
+            "s: v.b.soc: expected \"95\" at t=181 s, published at t=151 s"
+        );
         assert_eq!((m[1].t, m[1].topic.as_deref()), (5.5, None));
         let m = markers_for("s", "no module\nmore", 42.0);
         assert_eq!((m.len(), m[0].t), (1, 42.0));

@@ -118,7 +118,8 @@ pub fn sent_records(sent: &[Sent]) -> Vec<CaptureRecord> {
     sent.iter()
         .filter_map(|s| {
             let t = s.at?.as_millis() as f64 / 1000.0;
-            let mut r = CaptureRecord::new(Source::Tap, Some(t), 0.0).with_payload(&s.publish.payload);
+            let mut r =
+                CaptureRecord::new(Source::Tap, Some(t), 0.0).with_payload(&s.publish.payload);
             r.kind = Some("publish".into());
             r.dir = Some("to_broker".into());
             r.topic = Some(s.publish.topic.clone());
@@ -155,7 +156,10 @@ fn timeline_matches(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
             return Err("the module published nothing (was the recording replayed?)".into());
         }
         if sent.iter().all(|s| s.at.is_none()) {
-            return Err("this rig reports no module time for publishes; the timeline cannot be compared".into());
+            return Err(
+                "this rig reports no module time for publishes; the timeline cannot be compared"
+                    .into(),
+            );
         }
         // The scenario's module runs under its own vehicle id on the shared broker.
         e.prefix = w.prefix.clone();

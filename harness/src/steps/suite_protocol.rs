@@ -92,7 +92,7 @@ pub fn steps() -> Vec<StepDef> {
 pub fn emu(w: &HilWorld) -> Result<&ovms_emu::EmuHandle, String> {
     match w.module()? {
         ModuleRig::InProcess(m) => Ok(m.handle()),
-        ModuleRig::Process(_) => Err("this step needs the in-process emulated rig".into()),
+        _ => Err("this step needs the in-process emulated rig".into()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The one-pass `decode_fast` paths agree with the general `decode` on every line they take,
 //! take exactly the line and its terminator, and leave the lines they must not take alone.
 
-use super::{line_decoder, DecodeCtx, LineDecoder};
+use super::{line_decoder, DecodeCtx};
 use crate::format::Format;
 use crate::record::Record;
 use crate::warnings::Warnings;
@@ -37,7 +37,7 @@ fn check(format: Format, header: &[&[u8]], lines: &[&[u8]], fast: &[&[u8]]) {
                 warnings: &mut w,
             };
             let general = general_dec.decode(line, &mut ctx);
-            let mut fast_dec: Box<dyn LineDecoder> = fresh();
+            let mut fast_dec = fresh();
             match fast_dec.decode_fast(&buf) {
                 Some((frame, n)) => {
                     assert_eq!(n, line.len() + term.len(), "{text}");

@@ -16,7 +16,9 @@ use crate::formats::{DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
-use crate::swar::{decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1};
+use crate::swar::{
+    data_vec, decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+};
 use crate::warnings::WarningKind;
 
 /// Decoder state from the header.
@@ -325,7 +327,7 @@ impl PeakDecoder {
         }
         let mut data = [0u8; 8];
         i = spaced_hex_bytes(b, i, len, &mut data)?;
-        frame.data = data[..len].to_vec();
+        frame.data = data_vec(&data, len);
         Some((frame, line_end(b, i, 0)?))
     }
 }
