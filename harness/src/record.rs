@@ -14,7 +14,8 @@
 //! Sources of frames:
 //!
 //! - `--replay LOG --vehicle V`: the rig's in-process emulated module on the virtual clock is
-//!   driven with a log (module time moves from frame to frame, nothing sleeps);
+//!   driven with a log (module time moves from frame to frame, nothing sleeps). Other rig kinds
+//!   are refused: their publishes carry no module time from the edge;
 //! - `--can IFACE`: frames read from SocketCAN (`ovms_replay::socketcan::SocketCanSource`); without
 //!   AF_CAN in the kernel this fails with the socket error before anything is started.
 //!
@@ -38,13 +39,13 @@ use ovms_hil_net::TimeSource;
 
 use crate::adapt::observer::Watcher;
 use crate::adapt::tap::ModuleTap;
-use crate::rig::file::RigFile;
+use crate::rig::file::{RigFile, RigKind};
 use crate::rig::{emulated::Emulated, ModuleRig, ModuleSetup};
 
 /// `ovms-hil record`
 #[derive(Debug, Clone, Args)]
 pub struct RecordArgs {
-    /// Rig file (module identity, params, broker) [default: rigs/emulated.yaml].
+    /// Rig file (module identity, params, broker).
     #[arg(long, value_name = "FILE", default_value = "rigs/emulated.yaml")]
     pub rig: PathBuf,
     /// Record CAN frames from this SocketCAN interface (needs AF_CAN).
@@ -56,7 +57,7 @@ pub struct RecordArgs {
     /// Vehicle the emulated module runs (`tesla-roadster`, a scenarios/vehicles stem or a YAML file).
     #[arg(long, value_name = "NAME|FILE")]
     pub vehicle: Option<String>,
-    /// Directory of vehicle definitions [default: scenarios/vehicles].
+    /// Directory of vehicle definitions.
     #[arg(long, value_name = "DIR", default_value = "scenarios/vehicles")]
     pub vehicles_dir: PathBuf,
     /// Protocol profile of the module.
@@ -127,6 +128,15 @@ pub async fn record(args: &RecordArgs) -> Result<RecordSummary, String> {
     let profile = Profile::by_name_or_path(&args.profile).map_err(|e| e.to_string())?;
     if let Some(iface) = &args.can {
         return record_socketcan(iface);
+    }
+    if rig.kind != RigKind::Emulated {
+        return Err(format!(
+            "{}: `record --replay` needs the in-process emulated rig (kind: emulated): the \
+             capture takes each publish's module time from the edge's event stream, which {} \
+             rigs do not report",
+            args.rig.display(),
+            rig.kind
+        ));
     }
     let Some(log) = &args.replay else {
         return Err("give a frame source: --replay LOG (emulated rig) or --can IFACE".into());

@@ -256,3 +256,77 @@ fn fieldbug_subcommands_are_wired() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("invalid scenario name"));
 }
+
+#[test]
+fn ctrl_c_stops_a_recording_cleanly_and_loses_nothing() {
+    use std::io::{BufRead, BufReader};
+    let repo = root();
+    let tmp = tempfile::tempdir().unwrap();
+    let rec = tmp.path().join("rec");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ovms-hil"))
+        .current_dir(&repo)
+        .args([
+            "record",
+            "--replay",
+            "scenarios/logs/tesla-roadster_20120218.drive-a.csv",
+            "--vehicle",
+            "tesla-roadster",
+            "--out",
+            s(&rec),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // The first progress line: 60 s of the 1,017 s log are recorded; interrupt now.
+    loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            panic!("record ended before its first progress line: {seen}");
+        }
+        seen.push_str(&line);
+        if line.starts_with("recording: module time") {
+            break;
+        }
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    seen.push_str(&rest);
+    assert_eq!(status.code(), Some(0), "{seen}");
+    assert!(seen.contains("(stopped by Ctrl-C)"), "{seen}");
+
+    // Everything reported is on disk: the frame count, a complete capture, recording.yaml.
+    let reported: usize = regex::Regex::new(r"recorded (\d+) frames")
+        .unwrap()
+        .captures(&seen)
+        .and_then(|c| c[1].parse().ok())
+        .unwrap_or_else(|| panic!("{seen}"));
+    assert!(reported > 0 && reported < 12_000, "not interrupted: {seen}");
+    let frames = ovms_canlog::open(&rec.join("can.crtd"), &ovms_canlog::ReadOptions::default())
+        .unwrap()
+        .frames()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(frames.len(), reported);
+    assert!(rec.join("recording.yaml").is_file());
+    // ... and it scaffolds.
+    let o = hil(
+        &repo,
+        &[
+            "scaffold",
+            s(&rec),
+            "--name",
+            "cut",
+            "--root",
+            s(tmp.path()),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}

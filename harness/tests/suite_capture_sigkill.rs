@@ -82,7 +82,8 @@ fn capture_survives_sigkill() {
     let mut mosquitto_pid = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
-        if let Some(pid) = line.trim().strip_prefix("READY ") {
+        // libtest prints `test <name> ... ` on the same line first.
+        if let Some((_, pid)) = line.split_once("READY ") {
             mosquitto_pid = pid.trim().parse::<u32>().ok();
             break;
         }

@@ -190,7 +190,7 @@ impl CommandSender for MqttCommands {
         command: &str,
     ) -> impl std::future::Future<Output = Result<String, String>> + Send {
         self.next_id += 1;
-        let id = format!("hil{}", self.next_id);
+        let id = self.next_id.to_string();
         let topic = (self.topic_of)(&id);
         let command = command.to_string();
         async move {
@@ -315,6 +315,7 @@ pub struct BenchModule {
     simulate: Mutex<BTreeMap<u8, SimulateClient>>,
     scale: f64,
     t0: std::time::Instant,
+    halted_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 impl std::fmt::Debug for BenchModule {
@@ -391,8 +392,32 @@ impl BenchModule {
                 timeout: *timeout,
             }),
         };
-        // The module subscribes to commands shortly after its CONNECT: retry reading until boot
-        // time runs out (reading changes nothing on the module).
+        // The module subscribes to commands shortly after its CONNECT: probe with a harmless
+        // read and a short timeout until it answers (or boot time runs out).
+        let probe_cmd = b.interval_read_commands().into_iter().next();
+        if let (Commands::Mqtt(m), Some(cmd)) = (&mut commands, probe_cmd) {
+            let full = m.timeout;
+            m.timeout = StdDuration::from_millis(1500).min(full);
+            let mut last = String::new();
+            let answered = loop {
+                match m.send(&cmd).await {
+                    Ok(_) => break true,
+                    Err(e) if started.elapsed() >= b.boot => {
+                        last = e;
+                        break false;
+                    }
+                    Err(e) => last = e,
+                }
+            };
+            m.timeout = full;
+            if !answered {
+                relay.stop();
+                return Err(format!(
+                    "the module connected but did not answer `{cmd}` within bench.boot_ms {} ms: {last}",
+                    b.boot.as_millis()
+                ));
+            }
+        }
         let plan = loop {
             match shorten_intervals(&b, &mut commands).await {
                 Ok(p) => break p,
@@ -412,6 +437,7 @@ impl BenchModule {
             simulate: Mutex::new(BTreeMap::new()),
             scale,
             t0: std::time::Instant::now(),
+            halted_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -489,12 +515,31 @@ impl BenchModule {
 
     /// Cut the power: halt the core (probe) or switch the relay off.
     pub async fn power_cut(&self) -> Result<(), String> {
-        blocking(&self.controller, "power cut", |p| p.halt()).await
+        blocking(&self.controller, "power cut", |p| p.halt()).await?;
+        *self.halted_at.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(std::time::Instant::now());
+        Ok(())
+    }
+
+    /// When the last power cut took effect (wall clock), if the module is cut.
+    pub fn halted_at(&self) -> Option<std::time::Instant> {
+        *self.halted_at.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The shortened value (seconds) of `updatetime.<key>` on this rig, if it sets one.
+    pub fn shortened(&self, param: &str) -> Option<u64> {
+        self.rig
+            .intervals
+            .iter()
+            .find(|(k, _)| k == param || k.strip_prefix("updatetime.") == Some(param))
+            .map(|(_, v)| *v)
     }
 
     /// Power the module on again (or resume the halted core).
     pub async fn power_on(&self) -> Result<(), String> {
-        blocking(&self.controller, "power on", |p| p.resume()).await
+        blocking(&self.controller, "power on", |p| p.resume()).await?;
+        *self.halted_at.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        Ok(())
     }
 
     /// Restore the intervals (powering a halted module on first), close the command channel and

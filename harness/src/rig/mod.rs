@@ -229,6 +229,14 @@ impl ModuleRig {
         }
     }
 
+    /// The bench module, when this rig is a bench (wall clock, tolerances).
+    pub fn bench(&self) -> Option<&bench::BenchModule> {
+        match self {
+            ModuleRig::Bench(m) => Some(m),
+            _ => None,
+        }
+    }
+
     /// Stop the module.
     pub async fn shutdown(self) {
         match self {

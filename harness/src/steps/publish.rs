@@ -14,6 +14,7 @@ use super::{args, num, run, StepDef};
 use crate::adapt::observer::Watcher;
 use crate::adapt::tap::SentPublish;
 use crate::def;
+use crate::rig::ModuleRig;
 use crate::world::{HilWorld, Sent};
 
 /// Steps of this subject.
@@ -355,6 +356,7 @@ async fn check_intervals(
     mins: u64,
     period: u64,
     tol: u64,
+    param: Option<&str>,
     source: &str,
 ) -> Result<(), String> {
     let topic = w.metric_topic(metric);
@@ -365,6 +367,9 @@ async fn check_intervals(
              {period} s cadence ({source}), got {} — the cadence was missed",
             got.len()
         ));
+    }
+    if let Some(b) = w.module.as_ref().and_then(ModuleRig::bench) {
+        return check_bench_intervals(b, metric, &got, period, param, source);
     }
     let gaps: Vec<u64> = got
         .windows(2)
@@ -397,7 +402,7 @@ fn interval_fixed(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         let mins: u64 = num(&a[1], "minutes")?;
         let period: u64 = num(&a[2], "seconds")?;
         let tol: u64 = num(&a[3], "tolerance")?;
-        check_intervals(w, &a[0], mins, period, tol, "as stated").await
+        check_intervals(w, &a[0], mins, period, tol, None, "as stated").await
     })
 }
 
@@ -410,6 +415,42 @@ fn interval_param(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
             .param_secs(&a[2])
             .ok_or_else(|| format!("profile {} has no parameter {}", w.profile_name, a[2]))?;
         let source = format!("profile {} {} = {period} s", w.profile_name, a[2]);
-        check_intervals(w, &a[0], mins, period, tol, &source).await
+        check_intervals(w, &a[0], mins, period, tol, Some(&a[2]), &source).await
     })
+}
+
+/// Wall-clock mode of the cadence check on a bench rig: the gaps (module-time stamps × the rig's
+/// wall scale) must match the rig's SHORTENED value of `param` when the rig sets one (else
+/// `period` × scale), within `bench.tolerance.cadence_ms` (the scenario's own tolerance is for
+/// the virtual clock).
+fn check_bench_intervals(
+    b: &crate::rig::bench::BenchModule,
+    metric: &str,
+    got: &[(Instant, SentPublish)],
+    period: u64,
+    param: Option<&str>,
+    source: &str,
+) -> Result<(), String> {
+    let (expected, why) = match param.and_then(|p| b.shortened(p)) {
+        Some(v) => (
+            std::time::Duration::from_secs(v),
+            format!("{source}, shortened on the bench to {v} s"),
+        ),
+        None => (
+            std::time::Duration::from_secs_f64(period as f64 * b.scale()),
+            format!("{source}, × wall scale {:.4}", b.scale()),
+        ),
+    };
+    let offsets: Vec<std::time::Duration> = got
+        .iter()
+        .map(|(t, _)| std::time::Duration::from_secs_f64(t.as_millis() as f64 / 1000.0 * b.scale()))
+        .collect();
+    ovms_hil_bench::tolerance::check_cadence(
+        &format!("{metric} ({why})"),
+        &offsets,
+        expected,
+        b.rig().tolerance.cadence,
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string())
 }

@@ -24,6 +24,7 @@ use ovms_hil_net::capture::{CaptureRecord, Source};
 use super::{args, run, StepDef};
 use crate::def;
 use crate::replay::Pace;
+use crate::rig::file::RigKind;
 use crate::world::{HilWorld, Sent};
 
 /// Steps of this subject.
@@ -71,6 +72,13 @@ fn replay_recording(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
             return Err("the recording must be replayed into a module not started yet".into());
         }
         check_profile(w, &e)?;
+        if w.ctx().rig.kind != RigKind::Emulated {
+            return Err(format!(
+                "regression replays need the in-process emulated rig (kind: emulated), which \
+                 reports each publish's module time; this rig is {}",
+                w.ctx().rig.kind
+            ));
+        }
         if !e.client_publishes.is_empty() || !e.broker_outages.is_empty() {
             return Err(format!(
                 "{}: this recording has {} client publishes and {} broker outages; replaying \

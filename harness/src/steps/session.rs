@@ -1,4 +1,7 @@
 //! The session: CONNECT and its will (from the tap), power and network cuts, will delivery (observer).
+//!
+//! On a bench rig (wall clock) the will is awaited until 1.5 × keepalive + `bench.tolerance.expiry_ms`
+//! after the power cut and its delay is checked with that tolerance.
 
 use cucumber::step::Context;
 use futures::future::LocalBoxFuture;
@@ -108,10 +111,38 @@ fn will_delivered(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
             .observer
             .as_ref()
             .ok_or("no observer: the module never started")?;
-        let timeout = std::time::Duration::from_millis(w.ctx().rig.timing.settle_ms.max(100));
+        let mut timeout = std::time::Duration::from_millis(w.ctx().rig.timing.settle_ms.max(100));
+        // Wall-clock mode: the broker fires the will 1.5 × keepalive after the module's last
+        // packet, whatever module time the scenario let pass; wait for that (+ the rig's expiry
+        // tolerance) from the power cut, and check the delay with that tolerance.
+        let bench = w.module.as_ref().and_then(|m| m.bench()).and_then(|b| {
+            let ka = w.connects().last().map(|c| c.keep_alive)?;
+            Some((b.halted_at()?, ka, b.rig().tolerance.expiry))
+        });
+        if let Some((halted, ka, tol)) = bench {
+            let expiry = std::time::Duration::from_millis(u64::from(ka) * 1500);
+            timeout = timeout.max((expiry + tol).saturating_sub(halted.elapsed()));
+        }
         let got = obs
             .wait_for(timeout, |s| s.topic == topic && s.payload == want)
             .await;
+        if let (Some(seen), Some((halted, ka, tol))) = (&got, bench) {
+            let expiry = std::time::Duration::from_millis(u64::from(ka) * 1500);
+            // Arrival (the observer's wall stamp) minus the cut, both as Unix seconds.
+            let now_unix = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            let cut_unix = now_unix - halted.elapsed().as_secs_f64();
+            let delay = std::time::Duration::from_secs_f64((seen.wall - cut_unix).max(0.0));
+            ovms_hil_bench::tolerance::check_expiry(
+                "will after the power cut",
+                delay,
+                expiry,
+                tol,
+            )
+            .map_err(|e| e.to_string())?;
+        }
         match got {
             Some(_) => Ok(()),
             None => Err(format!(

@@ -148,9 +148,8 @@ pub fn parse_cmt_expectations(text: &str, origin: &str) -> Result<Vec<CmtExpect>
         if !line[..json_at].trim_end().ends_with("Metric") {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(&line[json_at..]).map_err(|e| {
-            format!("{origin}:{}:{}: {e}", i + 1, json_at + e.column())
-        })?;
+        let v: serde_json::Value = serde_json::from_str(&line[json_at..])
+            .map_err(|e| format!("{origin}:{}:{}: {e}", i + 1, json_at + e.column()))?;
         let field = |k: &str| -> Result<String, String> {
             match v.get(k) {
                 Some(serde_json::Value::String(s)) => Ok(s.clone()),
@@ -224,8 +223,8 @@ mod tests {
         );
         let err = parse_cmt_expectations("3.0 CMT Metric {\"name\": 1\n", "y.crtd").unwrap_err();
         assert!(err.starts_with("y.crtd:1:"), "{err}");
-        let err = parse_cmt_expectations("3.0 CMT Metric {\"value\": \"1\"}\n", "z.crtd")
-            .unwrap_err();
+        let err =
+            parse_cmt_expectations("3.0 CMT Metric {\"value\": \"1\"}\n", "z.crtd").unwrap_err();
         assert!(err.contains("no \"name\""), "{err}");
     }
 }

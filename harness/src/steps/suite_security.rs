@@ -236,9 +236,10 @@ fn retries(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
                 _ => None,
             })
         };
-        m.advance_until(delay + 5, |e| {
-            matches!(e, EmuEvent::Connecting { at, .. } if *at > failed_at)
-        })
+        m.advance_until(
+            delay + 5,
+            |e| matches!(e, EmuEvent::Connecting { at, .. } if *at > failed_at),
+        )
         .await?;
         let Some(at) = next_attempt(&m.log) else {
             return Err(format!(

@@ -1,4 +1,12 @@
 //! Moving the module's clock (event to event on the virtual clock, with the barrier after each stop).
+//!
+//! Wall-clock mode (bench rigs): the same steps wait on the wall clock. `N minutes pass` is N
+//! minutes of *module* time as the scenario is written for the firmware's intervals; the bench
+//! rig waits `N min × scale`, where scale = the largest `shortened / profile default` among the
+//! rig's `bench.intervals` (`ovms_hil::rig::bench::wall_scale`), so every shortened cadence gets
+//! at least as many passes as on the emulator. Cadence checks then expect the SHORTENED interval
+//! with `bench.tolerance.cadence_ms`, and the will is awaited 1.5 × keepalive (wall) after the
+//! power cut with `bench.tolerance.expiry_ms` (see `steps::publish`, `steps::session`).
 
 use cucumber::step::Context;
 use futures::future::LocalBoxFuture;
