@@ -305,6 +305,36 @@ async fn bind_retry(addr: SocketAddr) -> Result<TcpListener, String> {
 
 type Controller = Arc<std::sync::Mutex<Box<dyn Probe>>>;
 
+/// Until `deadline`, send the rig's first interval read command (harmless) over MQTT with a
+/// short timeout until the module answers: it subscribes to commands a moment after its CONNECT,
+/// and a command published before that is lost. The shell channel needs no probing.
+async fn await_answer(
+    b: &BenchRig,
+    commands: &mut Commands,
+    deadline: tokio::time::Instant,
+) -> Result<(), String> {
+    let (Commands::Mqtt(m), Some(cmd)) = (commands, b.interval_read_commands().into_iter().next())
+    else {
+        return Ok(());
+    };
+    let full = m.timeout;
+    m.timeout = StdDuration::from_millis(1500).min(full);
+    let result = loop {
+        match m.send(&cmd).await {
+            Ok(_) => break Ok(()),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                break Err(format!(
+                    "the module did not answer `{cmd}` within bench.boot_ms {} ms: {e}",
+                    b.boot.as_millis()
+                ))
+            }
+            Err(_) => {}
+        }
+    };
+    m.timeout = full;
+    result
+}
+
 /// A module on a bench, driven on the wall clock.
 pub struct BenchModule {
     rig: BenchRig,
@@ -394,29 +424,9 @@ impl BenchModule {
         };
         // The module subscribes to commands shortly after its CONNECT: probe with a harmless
         // read and a short timeout until it answers (or boot time runs out).
-        let probe_cmd = b.interval_read_commands().into_iter().next();
-        if let (Commands::Mqtt(m), Some(cmd)) = (&mut commands, probe_cmd) {
-            let full = m.timeout;
-            m.timeout = StdDuration::from_millis(1500).min(full);
-            let mut last = String::new();
-            let answered = loop {
-                match m.send(&cmd).await {
-                    Ok(_) => break true,
-                    Err(e) if started.elapsed() >= b.boot => {
-                        last = e;
-                        break false;
-                    }
-                    Err(e) => last = e,
-                }
-            };
-            m.timeout = full;
-            if !answered {
-                relay.stop();
-                return Err(format!(
-                    "the module connected but did not answer `{cmd}` within bench.boot_ms {} ms: {last}",
-                    b.boot.as_millis()
-                ));
-            }
+        if let Err(e) = await_answer(&b, &mut commands, started + b.boot).await {
+            relay.stop();
+            return Err(e);
         }
         let plan = loop {
             match shorten_intervals(&b, &mut commands).await {
@@ -551,7 +561,11 @@ impl BenchModule {
                 let _ = self.power_on().await;
                 if let Some(c) = self.commands.lock().await.as_mut() {
                     let deadline = tokio::time::Instant::now() + self.rig.boot;
-                    loop {
+                    // After a power cut the module reconnects first.
+                    if let Err(e) = await_answer(&self.rig, c, deadline).await {
+                        result = Err(format!("restoring the module's intervals: {e}"));
+                    }
+                    while result.is_ok() {
                         match restore_intervals(&plan, c).await {
                             Ok(()) => break,
                             Err(e) if tokio::time::Instant::now() >= deadline => {

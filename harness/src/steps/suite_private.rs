@@ -146,15 +146,22 @@ static REGISTRY: Mutex<BTreeMap<String, Weak<tokio::sync::Mutex<Private>>>> =
 
 /// The scenario's private rig, created (empty) on first use.
 pub fn slot(w: &HilWorld) -> Slot {
+    let run = crate::runner::context::current();
+    // Vehicle ids restart with every run; the run's context (kept alive by the keeper below, so
+    // its address is not reused meanwhile) tells runs in one process apart.
+    let key = format!(
+        "{:p}/{}",
+        run.as_ref().map_or(std::ptr::null(), Arc::as_ptr),
+        w.vehicle_id
+    );
     let mut reg = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
     reg.retain(|_, weak| weak.strong_count() > 0);
-    if let Some(s) = reg.get(&w.vehicle_id).and_then(Weak::upgrade) {
+    if let Some(s) = reg.get(&key).and_then(Weak::upgrade) {
         return s;
     }
     let strong: Slot = Arc::new(tokio::sync::Mutex::new(Private::default()));
-    reg.insert(w.vehicle_id.clone(), Arc::downgrade(&strong));
+    reg.insert(key, Arc::downgrade(&strong));
     let keep = strong.clone();
-    let run = crate::runner::context::current();
     tokio::spawn(async move {
         let started = std::time::Instant::now();
         loop {
