@@ -50,12 +50,14 @@ pub fn lint(paths: &[PathBuf]) -> Vec<Finding> {
             }),
             // Bench rigs: the `bench:` section in depth (broker, CAN, probe, power, commands,
             // intervals against the profile, tolerances), each finding with file:line:col.
-            Ok(r) if r.kind == RigKind::Bench => {
-                out.extend(ovms_hil_bench::lint_bench_rig(y).into_iter().map(|d| Finding {
-                    text: d.to_string(),
-                    error: d.is_error(),
-                }))
-            }
+            Ok(r) if r.kind == RigKind::Bench => out.extend(
+                ovms_hil_bench::lint_bench_rig(y)
+                    .into_iter()
+                    .map(|d| Finding {
+                        text: d.to_string(),
+                        error: d.is_error(),
+                    }),
+            ),
             Ok(_) => {}
         }
     }

@@ -499,13 +499,14 @@ impl BenchModule {
         let n = bus + 1;
         if let Some(addr) = self.rig.simulate_addr(n) {
             let mut sims = self.simulate.lock().await;
-            if !sims.contains_key(&n) {
-                let c = SimulateClient::connect(addr, StdDuration::from_secs(5))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                sims.insert(n, c);
-            }
-            let c = sims.get_mut(&n).ok_or("simulate client gone")?;
+            let c = match sims.entry(n) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                    SimulateClient::connect(addr, StdDuration::from_secs(5))
+                        .await
+                        .map_err(|e| e.to_string())?,
+                ),
+            };
             return c.send_frame(&frame).await.map_err(|e| e.to_string());
         }
         if let Some(iface) = self.rig.socketcan_interface(n) {
@@ -526,8 +527,7 @@ impl BenchModule {
     /// Cut the power: halt the core (probe) or switch the relay off.
     pub async fn power_cut(&self) -> Result<(), String> {
         blocking(&self.controller, "power cut", |p| p.halt()).await?;
-        *self.halted_at.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(std::time::Instant::now());
+        *self.halted_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(std::time::Instant::now());
         Ok(())
     }
 
@@ -552,13 +552,17 @@ impl BenchModule {
         Ok(())
     }
 
-    /// Restore the intervals (powering a halted module on first), close the command channel and
-    /// the relay. The module is left running.
+    /// Restore the intervals (resetting a cut module first), close the command channel and the
+    /// relay. The module is left running.
     pub async fn shutdown(self) -> Result<(), String> {
         let mut result = Ok(());
         if let Some(plan) = self.plan.lock().await.take() {
             if !plan.restore.is_empty() {
-                let _ = self.power_on().await;
+                // A cut module is reset (power-cycled): resumed, it would wait out its
+                // reconnect delay (60 s on the firmware) before it could be reached.
+                if self.halted_at().is_some() {
+                    let _ = blocking(&self.controller, "reset", |p| p.reset()).await;
+                }
                 if let Some(c) = self.commands.lock().await.as_mut() {
                     let deadline = tokio::time::Instant::now() + self.rig.boot;
                     // After a power cut the module reconnects first.

@@ -136,13 +136,8 @@ fn will_delivered(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
                 .unwrap_or(0.0);
             let cut_unix = now_unix - halted.elapsed().as_secs_f64();
             let delay = std::time::Duration::from_secs_f64((seen.wall - cut_unix).max(0.0));
-            ovms_hil_bench::tolerance::check_expiry(
-                "will after the power cut",
-                delay,
-                expiry,
-                tol,
-            )
-            .map_err(|e| e.to_string())?;
+            ovms_hil_bench::tolerance::check_expiry("will after the power cut", delay, expiry, tol)
+                .map_err(|e| e.to_string())?;
         }
         match got {
             Some(_) => Ok(()),
