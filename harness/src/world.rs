@@ -150,7 +150,13 @@ impl HilWorld {
             }
         }
         self.number = self.ctx.next_scenario_number();
-        self.vehicle_id = format!("{}-{}", self.ctx.rig.module.vehicle_id, self.number);
+        // A bench module has one fixed vehicle id; emulated scenarios get their own (HIL-<n>)
+        // so they can share one broker concurrently.
+        self.vehicle_id = if self.ctx.rig.kind == crate::rig::file::RigKind::Bench {
+            self.ctx.rig.module.vehicle_id.clone()
+        } else {
+            format!("{}-{}", self.ctx.rig.module.vehicle_id, self.number)
+        };
         self.prefix = self.profile.default_prefix(&self.user, &self.vehicle_id);
     }
 

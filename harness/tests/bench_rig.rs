@@ -99,58 +99,10 @@ impl Mosquitto {
     }
 }
 
-/// `ovms-emu`: `OVMS_EMU`, else built with cargo into this test's target dir (or a nested one
-/// when the outer build still holds the lock).
+/// `ovms-emu` (see [`ovms_hil_bench::emu_binary::ovms_emu_binary`]).
 fn emu_binary() -> PathBuf {
-    if let Some(p) = std::env::var_os("OVMS_EMU") {
-        return PathBuf::from(p);
-    }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let exe = std::env::current_exe().unwrap();
-    // <target>/debug/deps/<this test> → <target>
-    let target = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::parent)
-        .expect("test binary lives in <target>/<profile>/deps")
-        .to_path_buf();
-    for dir in [target.clone(), target.join("ovms-hil-bench-rig-nested")] {
-        let mut child = Command::new(&cargo)
-            .args(["build", "-p", "ovms-emu", "--bin", "ovms-emu"])
-            .current_dir(&root)
-            .env("CARGO_TARGET_DIR", &dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run cargo");
-        let mut blocked = false;
-        let mut log = String::new();
-        for line in BufReader::new(child.stderr.take().unwrap())
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.contains("Blocking waiting for file lock") {
-                blocked = true;
-                break;
-            }
-            log.push_str(&line);
-            log.push('\n');
-        }
-        if blocked {
-            let _ = child.kill();
-            let _ = child.wait();
-            continue;
-        }
-        assert!(
-            child.wait().unwrap().success(),
-            "cargo build -p ovms-emu:\n{log}"
-        );
-        let bin = dir.join("debug/ovms-emu");
-        assert!(bin.is_file(), "{} missing", bin.display());
-        return bin;
-    }
-    panic!("could not build ovms-emu");
+    ovms_hil_bench::emu_binary::ovms_emu_binary(&root).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Kills the emu the power commands started (pid file) at the end, even if frozen.

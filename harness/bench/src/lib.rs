@@ -14,7 +14,9 @@
 //!   [`session::CommandSender`] (the harness's MQTT commands, or the shell channel).
 //! - [`shell`]: shell commands with a timeout (relay, shell command channel).
 //! - [`tolerance`]: wall-clock cadence/expiry checks with readable messages.
+//! - [`emu_binary`]: locating `ovms-emu` when it stands in for a bench module.
 
+pub mod emu_binary;
 pub mod intervals;
 pub mod probe;
 pub mod rig;

@@ -157,55 +157,12 @@ impl Mosquitto {
     }
 }
 
-/// The `ovms-emu` binary, built once.
+/// The `ovms-emu` binary, located (or built) once.
 fn emu_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("OVMS_EMU") {
-            return PathBuf::from(p);
-        }
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        // <target>/debug/deps/<this test> → <target>
-        let exe = std::env::current_exe().unwrap();
-        let target = exe
-            .parent()
-            .and_then(Path::parent)
-            .and_then(Path::parent)
-            .expect("test binary lives in <target>/<profile>/deps")
-            .to_path_buf();
-        for dir in [target.clone(), target.join("ovms-hil-bench-nested")] {
-            let mut child = Command::new(&cargo)
-                .args(["build", "-p", "ovms-emu", "--bin", "ovms-emu"])
-                .current_dir(&root)
-                .env("CARGO_TARGET_DIR", &dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("run cargo");
-            let mut blocked = false;
-            let mut log = String::new();
-            for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-                let line = line.unwrap_or_default();
-                if line.contains("Blocking waiting for file lock on build directory") {
-                    blocked = true;
-                    break;
-                }
-                log.push_str(&line);
-                log.push('\n');
-            }
-            if blocked {
-                let _ = child.kill();
-                let _ = child.wait();
-                continue;
-            }
-            let st = child.wait().unwrap();
-            assert!(st.success(), "cargo build -p ovms-emu failed:\n{log}");
-            let bin = dir.join("debug/ovms-emu");
-            assert!(bin.is_file(), "{} missing after the build", bin.display());
-            return bin;
-        }
-        panic!("could not build ovms-emu");
+        ovms_hil_bench::emu_binary::ovms_emu_binary(&root).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 

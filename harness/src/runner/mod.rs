@@ -115,16 +115,9 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
     let (rig, rig_dir) = load_rig(&cfg.rig)?;
     let tag_filter = cfg.tags.as_deref().map(parse_tags).transpose()?;
     let profiles = load_profiles(&cfg.profiles, &rig)?;
-    if rig.kind == RigKind::Bench {
-        return Err(RunError::Rig(RigError {
-            path: cfg.rig.clone(),
-            line: 0,
-            col: 0,
-            message: "bench rigs are described but not driven by this build yet \
-                      (no module console driver); use an emulated rig"
-                .into(),
-        }));
-    }
+    // A bench rig has one module behind one fixed tap address: its scenarios run one at a time,
+    // and scenarios that need the emulator's insides (`@emulated-only`) are skipped with a reason.
+    let bench = rig.kind == RigKind::Bench;
 
     let choice = cfg
         .broker
@@ -175,7 +168,7 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
         .normalized();
     let runner = cucumber::runner::Basic::default()
         .steps(crate::steps::collection())
-        .max_concurrent_scenarios(cfg.concurrency.max(1))
+        .max_concurrent_scenarios(if bench { 1 } else { cfg.concurrency.max(1) })
         .retries((cfg.retries > 0).then_some(cfg.retries))
         .before(|feature, rule, scenario, world: &mut HilWorld| {
             world.begin(feature, rule, scenario).boxed_local()
@@ -196,6 +189,20 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
     )
     .with_default_cli()
     .filter_run(expanded, move |feature, rule, scenario| {
+        if bench
+            && feature
+                .tags
+                .iter()
+                .chain(rule.iter().flat_map(|r| r.tags.iter()))
+                .chain(scenario.tags.iter())
+                .any(|t| t == "emulated-only")
+        {
+            eprintln!(
+                "skipped on bench rig (@emulated-only): {}: {}",
+                feature.name, scenario.name
+            );
+            return false;
+        }
         let Some(op) = &tag_filter else {
             return true;
         };
