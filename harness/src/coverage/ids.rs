@@ -53,6 +53,31 @@ pub const SHIP_SECTIONS: &[&str] = &[
     "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "5", "9",
 ];
 
+/// The behaviour sections of `server-v3-as-shipped.md` (every section but §5, the change history,
+/// and §9, the seed-vs-shipped comparison), with their titles: the suite must cover each.
+pub const SHIP_BEHAVIOUR_SECTIONS: &[(&str, &str)] = &[
+    ("SHIP-1", "topic layout"),
+    ("SHIP-1.1", "prefix"),
+    ("SHIP-1.2", "metrics"),
+    ("SHIP-1.3", "connection state s.v3.connected"),
+    ("SHIP-1.4", "client presence and s.v3.peers"),
+    ("SHIP-1.5", "commands and responses"),
+    ("SHIP-1.6", "on-demand requests (3.3.006+)"),
+    ("SHIP-1.7", "notifications"),
+    ("SHIP-1.8", "events"),
+    ("SHIP-1.9", "logs (none shipped)"),
+    ("SHIP-1.10", "config access"),
+    ("SHIP-2", "QoS / retain summary"),
+    ("SHIP-3", "MQTT connection parameters"),
+    ("SHIP-4", "cadence and what gets sent"),
+    ("SHIP-4.1", "config keys and defaults"),
+    ("SHIP-4.2", "tick logic, full and modified passes"),
+    ("SHIP-4.3", "priority and immediate paths"),
+    ("SHIP-4.4", "include/exclude filters"),
+    ("SHIP-4.5", "how modified is tracked"),
+    ("SHIP-4.6", "rate limits and queues"),
+];
+
 /// The ids a requirements markdown defines: every `**V3-XXX-N**` that opens a list item.
 pub fn parse_draft_ids(markdown: &str) -> Vec<String> {
     markdown

@@ -77,6 +77,7 @@ impl Table {
         for (id, r) in self.rows.iter().filter(|(_, r)| r.covered > 0) {
             let title = ids::DRAFT_IDS
                 .iter()
+                .chain(ids::SHIP_BEHAVIOUR_SECTIONS)
                 .find(|(i, _)| i == id)
                 .map(|(_, t)| *t)
                 .unwrap_or("");
@@ -100,6 +101,25 @@ impl Table {
                 "none".to_string()
             } else {
                 unc.join(", ")
+            }
+        );
+        let ship_total = ids::SHIP_BEHAVIOUR_SECTIONS.len();
+        let ship_uncovered: Vec<&str> = ids::SHIP_BEHAVIOUR_SECTIONS
+            .iter()
+            .filter(|(id, _)| self.rows.get(*id).is_none_or(|r| r.covered == 0))
+            .map(|(id, _)| *id)
+            .collect();
+        let ship_covered = ship_total - ship_uncovered.len();
+        let _ = writeln!(
+            s,
+            "  draft requirements: {}% covered; shipped behaviour sections covered: \
+             {ship_covered}/{ship_total} ({}%); uncovered: {}",
+            covered_draft * 100 / total.max(1),
+            ship_covered * 100 / ship_total.max(1),
+            if ship_uncovered.is_empty() {
+                "none".to_string()
+            } else {
+                ship_uncovered.join(", ")
             }
         );
         s
@@ -153,5 +173,14 @@ mod tests {
         assert!(text.contains("V3-MET-3"), "{text}");
         assert!(text.contains("FAILED"), "{text}");
         assert!(text.contains("uncovered: V3-CAD-1"), "{text}");
+        // One of 20 shipped behaviour sections is covered; the rest are listed as uncovered.
+        assert!(
+            text.contains("shipped behaviour sections covered: 1/20 (5%)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("uncovered: SHIP-1, SHIP-1.1, SHIP-1.3"),
+            "{text}"
+        );
     }
 }
