@@ -345,9 +345,8 @@ async fn ovms_emu_as_a_bench_module_passes_cadence_heartbeat_and_will_on_the_wal
     tolerance::check_expiry(
         "will after the power cut",
         will_at.duration_since(halted),
-        // 1.5 × keepalive, +1 s: mosquitto checks in whole seconds once a second, so the will
-        // comes 0-2 s after 1.5 × keepalive of silence (rigs/README.md).
-        Duration::from_secs(4),
+        // 1.5 × keepalive + 2 s (whole-second keepalive checks; rigs/README.md).
+        tolerance::expected_will_delay(2),
         tolerances.expiry,
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -142,6 +142,15 @@ pub fn check_expiry(
     check_value(subject, Measure::Expiry, observed, expected, tolerance)
 }
 
+/// When a broker is expected to publish a module's will after the module went silent (power cut,
+/// halted core) with `keepalive_secs`: 1.5 × keepalive after its last packet, plus 2 s because
+/// Mosquitto checks keepalives in whole seconds once a second (a silent client with keepalive 2 s
+/// was closed 4.5–6.0 s after its last packet here). Check the observed delay with
+/// [`check_expiry`] and the rig's expiry tolerance.
+pub fn expected_will_delay(keepalive_secs: u16) -> Duration {
+    Duration::from_millis(u64::from(keepalive_secs) * 1500 + 2000)
+}
+
 /// Check something happened no later than `limit + tolerance` (responses, reconnects).
 pub fn check_within(
     subject: &str,

@@ -120,15 +120,14 @@ fn will_delivered(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
             Some((b.halted_at()?, ka, b.rig().tolerance.expiry))
         });
         if let Some((halted, ka, tol)) = bench {
-            let expiry = std::time::Duration::from_millis(u64::from(ka) * 1500 + 1000);
+            let expiry = ovms_hil_bench::tolerance::expected_will_delay(ka);
             timeout = timeout.max((expiry + tol).saturating_sub(halted.elapsed()));
         }
         let got = obs
             .wait_for(timeout, |s| s.topic == topic && s.payload == want)
             .await;
         if let (Some(seen), Some((halted, ka, tol))) = (&got, bench) {
-            // Brokers check keepalives in whole seconds once a second: 0-2 s after 1.5 × keepalive.
-            let expiry = std::time::Duration::from_millis(u64::from(ka) * 1500 + 1000);
+            let expiry = ovms_hil_bench::tolerance::expected_will_delay(ka);
             // Arrival (the observer's wall stamp) minus the cut, both as Unix seconds.
             let now_unix = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
