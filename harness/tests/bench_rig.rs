@@ -13,10 +13,9 @@
 //!   1.5 × keepalive, within the expiry tolerance;
 //! - shutdown: the intervals are restored.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -25,7 +24,8 @@ use ovms_hil::adapt::tap::ModuleTap;
 use ovms_hil::rig::bench::BenchModule;
 use ovms_hil_bench::rig::{BusLink, PowerCommands};
 use ovms_hil_bench::tolerance;
-use ovms_hil_net::{Endpoint, TimeSource};
+use ovms_hil_net::broker::mosquitto::MosquittoBroker;
+use ovms_hil_net::{BrokerOptions, Endpoint, TimeSource};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -33,70 +33,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// Kills a child on drop.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A real mosquitto on a free loopback port (log on stderr, collected).
-struct Mosquitto {
-    port: u16,
-    log: Arc<Mutex<String>>,
-    _dir: tempfile::TempDir,
-    _proc: Proc,
-}
-
-impl Mosquitto {
-    fn start() -> Mosquitto {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let conf = dir.path().join("mosquitto.conf");
-        let mut f = std::fs::File::create(&conf).unwrap();
-        writeln!(
-            f,
-            "per_listener_settings true\npersistence false\nlog_dest stderr\nlog_type all\n\
-             connection_messages true\nlistener {port} 127.0.0.1\nallow_anonymous true"
-        )
-        .unwrap();
-        drop(f);
-        let mut child = Command::new("mosquitto")
-            .arg("-c")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("mosquitto must be installed");
-        let log: Arc<Mutex<String>> = Arc::default();
-        let l2 = log.clone();
-        let err = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let mut g = l2.lock().unwrap();
-                g.push_str(&line);
-                g.push('\n');
-            }
-        });
-        let m = Mosquitto {
-            port,
-            log,
-            _dir: dir,
-            _proc: Proc(child),
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !m.log.lock().unwrap().contains(" running") {
-            assert!(Instant::now() < deadline, "mosquitto did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        m
-    }
 }
 
 /// `ovms-emu` (see [`ovms_hil_bench::emu_binary::ovms_emu_binary`]).
@@ -193,7 +129,11 @@ impl Observer {
 async fn ovms_emu_as_a_bench_module_passes_cadence_heartbeat_and_will_on_the_wall_clock() {
     let started = Instant::now();
     let emu = emu_binary();
-    let broker = Mosquitto::start();
+    // A real mosquitto on a free loopback port (the net crate's generated-config broker).
+    let broker = MosquittoBroker::start(&BrokerOptions::default())
+        .await
+        .expect("mosquitto must be installed (ci installs it)");
+    let broker_port = broker.endpoint().port;
     let dir = tempfile::tempdir().unwrap();
     let pid = dir.path().join("emu.pid");
     let log = dir.path().join("emu.log");
@@ -233,8 +173,8 @@ async fn ovms_emu_as_a_bench_module_passes_cadence_heartbeat_and_will_on_the_wal
     let prefix = profile.default_prefix(&rig.module.mqtt_user, &rig.module.vehicle_id);
     let tolerances = rig.tolerance;
 
-    let endpoint = Endpoint::loopback(broker.port);
-    let obs = Observer::start(broker.port, &prefix).await;
+    let endpoint = Endpoint::loopback(broker_port);
+    let obs = Observer::start(broker_port, &prefix).await;
     let tap = ModuleTap::start(&endpoint, None, TimeSource::new())
         .await
         .unwrap();
