@@ -1,4 +1,4 @@
-@fault
+@fault @needs-mosquitto
 Feature: Faults on a private broker: half-open network, broker restart, broker unreachable
   These scenarios run against a Mosquitto of their own (it is killed and restarted), with the
   module behind a fault-injecting tap where the network must fail silently.

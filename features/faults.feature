@@ -21,7 +21,7 @@ Feature: Faults: power and network loss, reconnects
     And a late subscriber receives the connected flag "yes" as a retained message
     And a late subscriber receives metric "v.b.soc" = "80" as a retained message
 
-  @fault @V3-CLI-5 @V3-CLI-3
+  @fault @V3-CLI-3
   Scenario: After a reconnect the module learns its live clients again
     Given an app client "app" connects and sends a heartbeat every 60 seconds
     When the module's network is cut

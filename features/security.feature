@@ -1,4 +1,4 @@
-@security
+@security @needs-mosquitto
 Feature: Security on a real Mosquitto: TLS, passwords, anonymous refusal, the per-user ACL
   Each scenario starts a Mosquitto of its own with a TLS listener (a freshly generated CA), a
   password listener with users alice and bob and the ACL `ovms/%u/#`. A subscription the ACL
@@ -13,7 +13,7 @@ Feature: Security on a real Mosquitto: TLS, passwords, anonymous refusal, the pe
     When the private module connects over TLS trusting the broker's CA
     Then the private module is connected
 
-  @V3-SEC-1 @SHIP-3
+  @V3-SEC-1 @SHIP-3 @protects-tls-verify
   Scenario: A broker certificate from another CA is refused with a clear message, and retried
     When the private module connects over TLS trusting another CA
     Then the private module's connection fails with a message containing "TLS handshake"
@@ -25,13 +25,13 @@ Feature: Security on a real Mosquitto: TLS, passwords, anonymous refusal, the pe
     When the private module connects to the password listener as "alice" with password "alice-secret"
     Then the private module is connected
 
-  @V3-SEC-3 @SHIP-3
+  @V3-SEC-3 @SHIP-3 @protects-password
   Scenario: A wrong password is refused, and retried after the profile's delay
     When the private module connects to the password listener as "alice" with password "not-her-password"
     Then the private module's connection fails with a message containing "refused"
     And the private module tries again after the profile's delay
 
-  @V3-SEC-3 @SHIP-3
+  @V3-SEC-3 @SHIP-3 @protects-anonymous
   Scenario: Anonymous connections are refused on the password listener
     When the private module connects to the password listener without credentials
     Then the private module's connection fails with a message containing "refused"

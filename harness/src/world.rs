@@ -290,12 +290,16 @@ impl HilWorld {
         let topic = self.topic(MessageKind::Connected, &TopicVars::default());
         let is_yes = |p: &SentPublish| p.topic == topic && p.payload == b"yes";
         let mut waited = Duration::ZERO;
+        // First run what is due at the current instant (the first CONNECT and its CONNACK), so a
+        // connect at this instant is seen, and answered by watching clients, at this instant.
+        let mut zero_step = true;
         loop {
             self.settle().await?;
             let sent = self.sent();
             if let Some(s) = sent.iter().filter(|s| is_yes(&s.publish)).nth(start_count) {
                 self.connected_at = s.at;
-                return Ok(());
+                let now = self.now().await?;
+                return self.answer_connected(now).await;
             }
             if waited >= max_wait {
                 return Err(format!(
@@ -305,6 +309,11 @@ impl HilWorld {
                     sent.len(),
                     self.tap.as_ref().map(|t| t.connects().len()).unwrap_or(0)
                 ));
+            }
+            if zero_step {
+                zero_step = false;
+                self.step(Duration::ZERO).await?;
+                continue;
             }
             self.step(Duration::from_secs(1)).await?;
             waited = waited + Duration::from_secs(1);
@@ -378,7 +387,39 @@ impl HilWorld {
         self.elapsed = self.elapsed + d;
         self.settle().await?;
         self.stamp_new(now);
+        self.answer_connected(now).await
+    }
+
+    /// V3-CLI-5: app clients that watch the module's connected flag send their heartbeat at the
+    /// module time a new `yes` was published. The barrier has just proved that every publish the
+    /// module made reached the subscribers, so a `yes` seen here is one a watching client has.
+    pub async fn answer_connected(&mut self, now: Instant) -> Result<(), String> {
+        if !self.apps.values().any(|a| a.answers_connected) {
+            return Ok(());
+        }
+        let yes = self.connected_yes_count();
+        let due: Vec<String> = self
+            .apps
+            .iter()
+            .filter(|(_, a)| a.answers_connected && a.answered_yes < yes)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for n in due {
+            if let Some(a) = self.apps.get_mut(&n) {
+                a.answered_yes = yes;
+            }
+            self.app_publish_heartbeat(&n, now).await?;
+        }
         Ok(())
+    }
+
+    /// How many times the module has published `yes` on its connected topic so far.
+    pub fn connected_yes_count(&self) -> usize {
+        let topic = self.topic(MessageKind::Connected, &TopicVars::default());
+        self.sent()
+            .iter()
+            .filter(|s| s.publish.topic == topic && s.publish.payload == b"yes")
+            .count()
     }
 
     /// Give tap publishes not stamped yet the module time `now` (rigs without a sent log).

@@ -1,8 +1,9 @@
 //! Each fault and security scenario of the conformance suite fails when the protection it checks
 //! is removed: the emulated module runs a mutated copy of the `draft` profile (the rig's
-//! `module.firmware_profile`) or the private broker runs a mutated ACL, the assertions keep the
-//! real profile, and the runner (the same library API as `ovms-hil run`) must report every
-//! selected scenario as failed.
+//! `module.firmware_profile`) or skips TLS verification (`module.tls_verify: false`), or the
+//! private broker runs a mutated ACL or lets anonymous clients in (`private_broker:`); the
+//! assertions keep the real profile, and the runner (the same library API as `ovms-hil run`) must
+//! report every selected scenario as failed.
 
 use std::path::{Path, PathBuf};
 
@@ -23,19 +24,31 @@ fn mutated_profile(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
     p
 }
 
-/// Run `feature` scenarios selected by `tags` for the draft profile, the module running
-/// `profile` (or the draft itself when `None`).
-async fn run(feature: &str, tags: &str, profile: Option<PathBuf>) -> RunResults {
+/// What is removed from the emulated module or the private broker.
+#[derive(Default)]
+struct Mutation {
+    /// The module runs this profile file instead of the draft.
+    profile: Option<PathBuf>,
+    /// More lines for the rig's `module:` section (two-space indented).
+    module: &'static str,
+    /// More top-level rig sections.
+    top: &'static str,
+}
+
+/// Run `feature` scenarios selected by `tags` for the draft profile, with `m` applied.
+async fn run(feature: &str, tags: &str, m: Mutation) -> RunResults {
     let dir = tempfile::tempdir().unwrap();
     let rig = dir.path().join("rig.yaml");
-    let fw = profile
+    let fw = m
+        .profile
         .map(|p| format!("  firmware_profile: {}\n", p.display()))
         .unwrap_or_default();
     std::fs::write(
         &rig,
         format!(
             "kind: emulated\nname: mutated emulator\nmodule:\n  vehicle_id: MUT\n  \
-             mqtt_user: hil\n{fw}timing:\n  settle_ms: 2000\n"
+             mqtt_user: hil\n{fw}{}timing:\n  settle_ms: 2000\n{}",
+            m.module, m.top
         ),
     )
     .unwrap();
@@ -87,14 +100,22 @@ async fn scenarios_pass_unmutated_and_fail_mutated() {
 
     // Control: the selected scenarios pass with the real profile and broker.
     let sel = "@fault and not @V3-CLI-5";
-    assert_all_passed(&run("faults.feature", sel, None).await, "control faults");
     assert_all_passed(
-        &run("faults-private.feature", "@fault", None).await,
+        &run("faults.feature", sel, Mutation::default()).await,
+        "control faults",
+    );
+    assert_all_passed(
+        &run("faults-private.feature", "@fault", Mutation::default()).await,
         "control private faults",
     );
     assert_all_passed(
-        &run("security.feature", "@V3-SEC-2", None).await,
-        "control ACL",
+        &run(
+            "security.feature",
+            "@V3-SEC-2 or @protects-tls-verify or @protects-anonymous or @protects-password",
+            Mutation::default(),
+        )
+        .await,
+        "control security",
     );
 
     // A module whose will says something else: no `no` after a power cut, a network cut or a
@@ -108,11 +129,22 @@ async fn scenarios_pass_unmutated_and_fail_mutated() {
     let r = run(
         "faults.feature",
         "@V3-SES-5 and @fault",
-        Some(no_will.clone()),
+        Mutation {
+            profile: Some(no_will.clone()),
+            ..Mutation::default()
+        },
     )
     .await;
     assert_all_failed(&r, "will removed (power and network cut)");
-    let r = run("faults-private.feature", "@V3-SES-5", Some(no_will)).await;
+    let r = run(
+        "faults-private.feature",
+        "@V3-SES-5",
+        Mutation {
+            profile: Some(no_will),
+            ..Mutation::default()
+        },
+    )
+    .await;
     assert_all_failed(&r, "will removed (half-open)");
 
     // A will that is not retained: a late subscriber finds no retained `no`.
@@ -125,7 +157,10 @@ async fn scenarios_pass_unmutated_and_fail_mutated() {
     let r = run(
         "faults.feature",
         "@V3-SES-5 and @SHIP-1.3",
-        Some(unretained),
+        Mutation {
+            profile: Some(unretained),
+            ..Mutation::default()
+        },
     )
     .await;
     assert_all_failed(&r, "will not retained");
@@ -137,7 +172,15 @@ async fn scenarios_pass_unmutated_and_fail_mutated() {
         "connection_lost: 20",
         "connection_lost: 3600",
     );
-    let r = run("faults-private.feature", "@V3-SES-4", Some(slow)).await;
+    let r = run(
+        "faults-private.feature",
+        "@V3-SES-4",
+        Mutation {
+            profile: Some(slow),
+            ..Mutation::default()
+        },
+    )
+    .await;
     assert_all_failed(&r, "reconnect removed");
 
     // A module that never expires silent clients.
@@ -147,12 +190,46 @@ async fn scenarios_pass_unmutated_and_fail_mutated() {
         "expiry_secs: 120",
         "expiry_secs: 100000",
     );
-    let r = run("faults.feature", "@V3-CLI-4", Some(immortal)).await;
+    let r = run(
+        "faults.feature",
+        "@V3-CLI-4",
+        Mutation {
+            profile: Some(immortal),
+            ..Mutation::default()
+        },
+    )
+    .await;
     assert_all_failed(&r, "client expiry removed");
 
     // The ACL opened to everyone: another user reads the module's retained metrics.
-    std::env::set_var(ovms_hil::steps::suite_private::ACL_PATTERN_ENV, "#");
-    let r = run("security.feature", "@V3-SEC-2", None).await;
-    std::env::remove_var(ovms_hil::steps::suite_private::ACL_PATTERN_ENV);
+    let acl_open = Mutation {
+        top: "private_broker:\n  acl_pattern: \"#\"\n",
+        ..Mutation::default()
+    };
+    let r = run("security.feature", "@V3-SEC-2", acl_open).await;
     assert_all_failed(&r, "ACL opened");
+
+    // The module accepts any broker certificate: the certificate from another CA is taken.
+    let no_verify = Mutation {
+        module: "  tls_verify: false\n",
+        ..Mutation::default()
+    };
+    let r = run("security.feature", "@protects-tls-verify", no_verify).await;
+    assert_all_failed(&r, "TLS verification off");
+
+    // The password listener lets anonymous clients in.
+    let anonymous = Mutation {
+        top: "private_broker:\n  allow_anonymous: true\n",
+        ..Mutation::default()
+    };
+    let r = run("security.feature", "@protects-anonymous", anonymous).await;
+    assert_all_failed(&r, "anonymous allowed");
+
+    // The password listener takes any password.
+    let any_password = Mutation {
+        top: "private_broker:\n  check_passwords: false\n",
+        ..Mutation::default()
+    };
+    let r = run("security.feature", "@protects-password", any_password).await;
+    assert_all_failed(&r, "passwords unchecked");
 }

@@ -32,6 +32,11 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
 
+    /// Accept any broker certificate (no chain or host name check; --ca not needed). For benches
+    /// with throw-away certificates only: the firmware always verifies.
+    #[arg(long)]
+    insecure: bool,
+
     /// Client certificate (PEM chain) for mutual TLS, as firmware 3.3.006+ presents
     /// /store/tls/serverv3_client.crt; needs --client-key.
     #[arg(long, value_name = "FILE", requires = "client_key")]
@@ -171,8 +176,10 @@ impl Settings {
             .broker
             .parse()
             .map_err(|e: ovms_emu::broker::BrokerUrlError| Failure::Usage(e.to_string()))?;
-        if broker.tls && a.ca.is_none() {
-            return Err(Failure::Usage("mqtts:// needs --ca FILE".into()));
+        if broker.tls && a.ca.is_none() && !a.insecure {
+            return Err(Failure::Usage(
+                "mqtts:// needs --ca FILE (or --insecure)".into(),
+            ));
         }
         if a.clock == ClockArg::Virtual && a.control.is_none() {
             return Err(Failure::Usage(
@@ -219,6 +226,9 @@ impl Settings {
         };
         let mut config = EmuConfig::new(broker, profile, module);
         config.ca_file = a.ca.clone();
+        if a.insecure {
+            config.tls_verify = ovms_emu::tls::TlsVerify::Insecure;
+        }
         if let (Some(cert), Some(key)) = (&a.client_cert, &a.client_key) {
             if !config.broker.tls {
                 return Err(Failure::Usage(

@@ -44,6 +44,8 @@ pub struct EmuConfig {
     pub broker: BrokerUrl,
     /// PEM CA file to verify a `mqtts://` broker (required with TLS).
     pub ca_file: Option<PathBuf>,
+    /// Whether the broker's certificate is verified (default: yes, as the firmware does).
+    pub tls_verify: crate::tls::TlsVerify,
     /// Client certificate and key for mutual TLS (with `mqtts://` only).
     pub client_auth: Option<crate::tls::ClientAuthFiles>,
     /// The MQTT password; sent only when the core's CONNECT asks for it.
@@ -72,6 +74,7 @@ impl EmuConfig {
         EmuConfig {
             broker,
             ca_file: None,
+            tls_verify: crate::tls::TlsVerify::Verify,
             client_auth: None,
             password: None,
             profile,

@@ -61,12 +61,18 @@ pub struct EmuHandle {
 /// asks (on the wall clock by itself; on the virtual clock once [`EmuHandle::advance`] reaches the
 /// core's first connect time).
 ///
-/// Fails only when TLS cannot be set up (`mqtts://` without a usable `--ca`).
+/// Fails only when TLS cannot be set up (`mqtts://` without a usable `--ca`, unless
+/// [`crate::tls::TlsVerify::Insecure`]).
 pub async fn spawn(cfg: EmuConfig) -> Result<EmuHandle, EmuError> {
-    let tls = match (cfg.broker.tls, &cfg.ca_file) {
-        (false, _) => None,
-        (true, None) => return Err(TlsSetupError::NoCa.into()),
-        (true, Some(path)) => Some(tls::client_config(path, cfg.client_auth.as_ref())?),
+    let tls = match (cfg.broker.tls, cfg.tls_verify, &cfg.ca_file) {
+        (false, _, _) => None,
+        (true, tls::TlsVerify::Insecure, _) => {
+            Some(tls::insecure_client_config(cfg.client_auth.as_ref())?)
+        }
+        (true, tls::TlsVerify::Verify, None) => return Err(TlsSetupError::NoCa.into()),
+        (true, tls::TlsVerify::Verify, Some(path)) => {
+            Some(tls::client_config(path, cfg.client_auth.as_ref())?)
+        }
     };
     let (tx, rx) = mpsc::channel(64);
     let (events, boot_events) = broadcast::channel(4096);

@@ -3,6 +3,11 @@
 //! The firmware verifies the broker certificate (mbedTLS `VERIFY_REQUIRED`) against its CA list,
 //! and uses the server name for SNI and host name checks; this edge does the same with `--ca FILE`.
 //! Without `--ca` there is no trust anchor at all, so `mqtts://` requires it.
+//!
+//! [`TlsVerify::Insecure`] (`ovms-emu --insecure`) accepts any broker certificate: the chain and
+//! the host name are not checked (the handshake signatures still are). It exists for benches with
+//! throw-away certificates and for the conformance suite's mutation test, which proves that the
+//! "wrong CA is refused" scenario fails when verification is off. The firmware never does this.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -36,6 +41,16 @@ pub enum TlsSetupError {
     /// rustls refused the configuration.
     #[error("TLS configuration: {0}")]
     Rustls(#[from] rustls::Error),
+}
+
+/// How the broker's certificate is checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsVerify {
+    /// Against the CA file, with the host name (what the firmware does).
+    #[default]
+    Verify,
+    /// Not at all: any certificate is accepted (`--insecure`).
+    Insecure,
 }
 
 /// A client certificate chain and its private key, both PEM files (mutual TLS, as firmware
@@ -81,6 +96,27 @@ pub fn client_config(
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots);
+    finish(builder, client_auth)
+}
+
+/// A rustls client configuration that accepts any broker certificate ([`TlsVerify::Insecure`]),
+/// presenting `client_auth` when given.
+pub fn insecure_client_config(
+    client_auth: Option<&ClientAuthFiles>,
+) -> Result<Arc<ClientConfig>, TlsSetupError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(AcceptAnyCertificate(provider.clone()));
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    finish(builder, client_auth)
+}
+
+fn finish(
+    builder: rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>,
+    client_auth: Option<&ClientAuthFiles>,
+) -> Result<Arc<ClientConfig>, TlsSetupError> {
     let config = match client_auth {
         None => builder.with_no_client_auth(),
         Some(files) => {
@@ -94,6 +130,56 @@ pub fn client_config(
         }
     };
     Ok(Arc::new(config))
+}
+
+/// [`TlsVerify::Insecure`]: every certificate and name is accepted; handshake signatures are
+/// still checked with the provider's algorithms, so the session keys are genuine.
+#[derive(Debug)]
+struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 fn load_client_auth(

@@ -715,6 +715,27 @@ async fn tls_broker_is_verified_against_the_ca() {
         ],
     ));
     mtls.wait_connected();
+
+    // --insecure: the certificate from another CA than the one given is accepted, and without
+    // --ca at all (the switch the suite's mutation test uses to prove the wrong-CA scenario).
+    let insecure = Emu::start(&emu_args(
+        &url,
+        "fw-3.3.006",
+        &[
+            "--ca",
+            other.to_str().unwrap(),
+            "--insecure",
+            "--client-id",
+            "INSECURE",
+        ],
+    ));
+    insecure.wait_connected();
+    let no_ca = Emu::start(&emu_args(
+        &url,
+        "fw-3.3.006",
+        &["--insecure", "--client-id", "NOCA"],
+    ));
+    no_ca.wait_connected();
 }
 
 // ---------------------------------------------------------------------------------------------

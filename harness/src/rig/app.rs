@@ -26,6 +26,12 @@ pub struct AppClient {
     pub last_heartbeat: Option<Instant>,
     /// How many heartbeats were sent.
     pub heartbeats: usize,
+    /// V3-CLI-5: the client watches the module's connected flag and sends a heartbeat at once
+    /// whenever it turns `yes` (see [`crate::world::HilWorld::answer_connected`]).
+    pub answers_connected: bool,
+    /// How many of the module's `yes` publishes this client has already answered (or saw
+    /// before it connected).
+    pub answered_yes: usize,
 }
 
 impl AppClient {
@@ -52,6 +58,8 @@ impl AppClient {
             next: None,
             last_heartbeat: None,
             heartbeats: 0,
+            answers_connected: false,
+            answered_yes: 0,
         })
     }
 

@@ -7,6 +7,7 @@
 //!   vehicle_id: HIL         # scenarios append -<n> so each has its own topics
 //!   mqtt_user: hil
 //!   firmware_profile: ~     # run the module with another profile than the one asserted (fault injection)
+//!   tls_verify: true        # false: accept any broker certificate, like `ovms-emu --insecure` (fault injection)
 //!   params: { updatetime.idle: "600" }
 //! broker: auto              # auto | mosquitto | container | embedded | mqtt://host:port (the CLI wins)
 //! can: { kind: in-process } # none | in-process | socketcan (+ interface)
@@ -14,6 +15,10 @@
 //!   settle_ms: 2000         # longest wait for the barrier before an assertion
 //!   tolerance_ms: 0         # slack for intervals on a wall clock (bench rigs)
 //! emulator: { binary: ovms-emu, args: [] }   # emulator-process only
+//! private_broker:           # the security/fault scenarios' own Mosquitto (fault injection)
+//!   acl_pattern: "ovms/%u/#"
+//!   allow_anonymous: false  # true: anonymous clients may use the password listener
+//!   check_passwords: true   # false: any password is accepted
 //! ```
 //! Unknown keys are errors; every error names `file:line:col`.
 
@@ -62,6 +67,9 @@ pub struct ModuleSpec {
     pub firmware_profile: Option<String>,
     /// Keepalive override in seconds.
     pub keepalive_secs: Option<u16>,
+    /// Verify the broker's TLS certificate (the firmware always does). `false` is fault
+    /// injection: the emulated module accepts any certificate (`ovms-emu --insecure`).
+    pub tls_verify: bool,
     /// Further `server.v3` parameters, as `config set` would set them.
     pub params: BTreeMap<String, String>,
 }
@@ -75,6 +83,7 @@ impl Default for ModuleSpec {
             profile: None,
             firmware_profile: None,
             keepalive_secs: None,
+            tls_verify: true,
             params: BTreeMap::new(),
         }
     }
@@ -118,6 +127,29 @@ impl Default for Timing {
         Timing {
             settle_ms: 2000,
             tolerance_ms: 0,
+        }
+    }
+}
+
+/// The Mosquitto that the security and fault scenarios start for themselves. The defaults are
+/// the protections the suite asserts; changing them is fault injection (the mutation test).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivateBrokerSpec {
+    /// ACL pattern of the password listener (`%u` = user name).
+    pub acl_pattern: String,
+    /// Let anonymous clients onto the password listener.
+    pub allow_anonymous: bool,
+    /// Check passwords on the password listener.
+    pub check_passwords: bool,
+}
+
+impl Default for PrivateBrokerSpec {
+    fn default() -> Self {
+        PrivateBrokerSpec {
+            acl_pattern: "ovms/%u/#".into(),
+            allow_anonymous: false,
+            check_passwords: true,
         }
     }
 }
@@ -168,6 +200,9 @@ pub struct RigFile {
     /// Emulator process settings (`emulator-process`).
     #[serde(default)]
     pub emulator: EmulatorSpec,
+    /// The security and fault scenarios' own broker.
+    #[serde(default)]
+    pub private_broker: PrivateBrokerSpec,
     /// Bench settings (`bench`).
     #[serde(default)]
     pub bench: BenchSpec,
@@ -187,6 +222,7 @@ impl Default for RigFile {
             can: CanSpec::default(),
             timing: Timing::default(),
             emulator: EmulatorSpec::default(),
+            private_broker: PrivateBrokerSpec::default(),
             bench: BenchSpec::default(),
             source: None,
         }

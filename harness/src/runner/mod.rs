@@ -118,6 +118,9 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
     // A bench rig has one module behind one fixed tap address: its scenarios run one at a time,
     // and scenarios that need the emulator's insides (`@emulated-only`) are skipped with a reason.
     let bench = rig.kind == RigKind::Bench;
+    // Scenarios that start a Mosquitto of their own (`@needs-mosquitto`: security, broker
+    // restarts) are skipped with a reason when there is no mosquitto binary to start.
+    let have_mosquitto = ovms_hil_net::broker::mosquitto::find_binary().is_some();
 
     let choice = cfg
         .broker
@@ -189,30 +192,34 @@ pub async fn run(cfg: &RunConfig) -> Result<RunResults, RunError> {
     )
     .with_default_cli()
     .filter_run(expanded, move |feature, rule, scenario| {
-        if bench
-            && feature
-                .tags
-                .iter()
-                .chain(rule.iter().flat_map(|r| r.tags.iter()))
-                .chain(scenario.tags.iter())
-                .any(|t| t == "emulated-only")
-        {
-            eprintln!(
-                "skipped on bench rig (@emulated-only): {}: {}",
-                feature.name, scenario.name
-            );
-            return false;
-        }
-        let Some(op) = &tag_filter else {
-            return true;
-        };
         let tags: Vec<&String> = feature
             .tags
             .iter()
             .chain(rule.iter().flat_map(|r| r.tags.iter()))
             .chain(scenario.tags.iter())
             .collect();
-        op.eval(tags.iter().map(|s| s.as_str()))
+        if let Some(op) = &tag_filter {
+            if !op.eval(tags.iter().map(|s| s.as_str())) {
+                return false;
+            }
+        }
+        let has = |tag: &str| tags.iter().any(|t| *t == tag);
+        if bench && has("emulated-only") {
+            eprintln!(
+                "skipped on bench rig (@emulated-only): {}: {}",
+                feature.name, scenario.name
+            );
+            return false;
+        }
+        if !have_mosquitto && has("needs-mosquitto") {
+            eprintln!(
+                "skipped, no mosquitto binary on this machine (@needs-mosquitto; install \
+                 mosquitto or set OVMS_HIL_MOSQUITTO): {}: {}",
+                feature.name, scenario.name
+            );
+            return false;
+        }
+        true
     })
     .await;
 

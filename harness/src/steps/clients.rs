@@ -19,6 +19,16 @@ pub fn steps() -> Vec<StepDef> {
             connect
         ),
         def!(
+            Given,
+            r#"^an app client "([^"]+)" is live before the module starts, sends a heartbeat every (\d+) seconds and (answers the module's connected "yes" at once|does not watch the connected flag)$"#,
+            connect_before_module
+        ),
+        def!(
+            Then,
+            r#"^app client "([^"]+)" sent a heartbeat at the module time the module connected$"#,
+            answered_at_connect
+        ),
+        def!(
             GivenWhen,
             r#"^app client "([^"]+)" stops sending heartbeats$"#,
             stop_hb
@@ -42,6 +52,42 @@ pub fn client_id(w: &HilWorld, name: &str) -> String {
 fn connect(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
     run(async move {
         let a = args(&ctx);
+        connect_app(w, &a[0], num(&a[1], "heartbeat interval")?).await
+    })
+}
+
+/// Connect app client `name` (heartbeat every `every` seconds) and send its first heartbeat.
+async fn connect_app(w: &mut HilWorld, name: &str, every: u64) -> Result<(), String> {
+    if !w.profile.has(MessageKind::ClientActive) {
+        return Err(format!(
+            "profile {} has no client heartbeat topic",
+            w.profile_name
+        ));
+    }
+    let id = client_id(w, name);
+    let topic = w.topic(
+        MessageKind::ClientActive,
+        &TopicVars {
+            client_id: Some(&id),
+            ..TopicVars::default()
+        },
+    );
+    let qos = w.profile.qos(MessageKind::ClientActive).as_u8();
+    let endpoint = w.ctx().broker.endpoint().clone();
+    let app = AppClient::connect(&endpoint, &id, topic, qos, Duration::from_secs(every)).await?;
+    w.apps.insert(name.to_string(), app);
+    let now = w.now().await?;
+    w.app_publish_heartbeat(name, now).await
+}
+
+/// An app client connected to the broker before the module exists. Its periodic heartbeats start
+/// with its first one: the answer to the module's `yes`, or never when it does not watch.
+fn connect_before_module(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
+    run(async move {
+        let a = args(&ctx);
+        if w.module().is_ok() {
+            return Err("the module is already running: this client must come first".into());
+        }
         let every: u64 = num(&a[1], "heartbeat interval")?;
         if !w.profile.has(MessageKind::ClientActive) {
             return Err(format!(
@@ -59,11 +105,33 @@ fn connect(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         );
         let qos = w.profile.qos(MessageKind::ClientActive).as_u8();
         let endpoint = w.ctx().broker.endpoint().clone();
-        let app =
+        let mut app =
             AppClient::connect(&endpoint, &id, topic, qos, Duration::from_secs(every)).await?;
+        app.answers_connected = a[2].starts_with("answers");
         w.apps.insert(a[0].clone(), app);
-        let now = w.now().await?;
-        w.app_publish_heartbeat(&a[0], now).await
+        Ok(())
+    })
+}
+
+/// The client's first heartbeat went out at the module time of the module's connected `yes`.
+fn answered_at_connect(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
+    run(async move {
+        let name = args(&ctx)[0].clone();
+        let connected_at = w.connected_at;
+        let a = app(w, &name)?;
+        match a.last_heartbeat {
+            Some(t) if a.heartbeats == 1 && Some(t) == connected_at => Ok(()),
+            Some(t) => Err(format!(
+                "app client {name}: {} heartbeat(s), the last at t={t}; the module connected at \
+                 t={}",
+                a.heartbeats,
+                connected_at.map_or("?".into(), |c| c.to_string())
+            )),
+            None => Err(format!(
+                "app client {name} sent no heartbeat (the module connected at t={})",
+                connected_at.map_or("?".into(), |c| c.to_string())
+            )),
+        }
     })
 }
 

@@ -82,7 +82,7 @@ fn tapped(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
         let ka: u16 = num(&args(&ctx)[0], "keepalive")?;
         let slot = private::slot(w);
         let mut p = slot.lock().await;
-        private::start_broker(&mut p).await?;
+        private::start_broker(w, &mut p).await?;
         private::start_module(w, &mut p, Target::Tapped(Some(ka)), 5).await?;
         let m = private::module(&mut p)?;
         if m.count(|e| matches!(e, EmuEvent::Connected { .. })) == 0 {
@@ -180,7 +180,7 @@ fn stop(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
     run(async move {
         let slot = private::slot(w);
         let mut p = slot.lock().await;
-        private::start_broker(&mut p).await?;
+        private::start_broker(w, &mut p).await?;
         private::broker(&mut p)?
             .stop()
             .await
@@ -296,7 +296,7 @@ fn start_unreachable(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> 
     run(async move {
         let slot = private::slot(w);
         let mut p = slot.lock().await;
-        private::start_broker(&mut p).await?;
+        private::start_broker(w, &mut p).await?;
         private::broker(&mut p)?
             .stop()
             .await

@@ -30,11 +30,6 @@ use crate::world::HilWorld;
 /// Longest a private rig outlives its scenario (wall time) when the run goes on.
 pub const KEEP_FOR: StdDuration = StdDuration::from_secs(300);
 
-/// Environment variable overriding the private broker's ACL pattern (default `ovms/%u/#`). It
-/// exists for the mutation test (`tests/suite_mutations.rs`): with `#` every user may read and
-/// write everything, and the ACL scenario must fail.
-pub const ACL_PATTERN_ENV: &str = "OVMS_HIL_SUITE_ACL_PATTERN";
-
 /// The users of the private broker's password listener.
 pub const USERS: [(&str, &str); 2] = [("alice", "alice-secret"), ("bob", "bob-secret")];
 
@@ -179,18 +174,22 @@ pub fn slot(w: &HilWorld) -> Slot {
     strong
 }
 
-/// Start the private broker: TLS and password listeners, with the per-user ACL.
-pub async fn start_broker(p: &mut Private) -> Result<(), String> {
+/// Start the private broker: TLS and password listeners, with the per-user ACL (the rig's
+/// `private_broker` section can weaken it: the mutation test, `tests/suite_mutations.rs`).
+pub async fn start_broker(w: &HilWorld, p: &mut Private) -> Result<(), String> {
     if p.broker.is_some() {
         return Ok(());
     }
+    let spec = &w.ctx().rig.private_broker;
     let opts = BrokerOptions {
         tls: true,
         users: USERS
             .iter()
             .map(|(u, pw)| (u.to_string(), pw.to_string()))
             .collect(),
-        acl_pattern: std::env::var(ACL_PATTERN_ENV).unwrap_or_else(|_| "ovms/%u/#".into()),
+        acl_pattern: spec.acl_pattern.clone(),
+        auth_allows_anonymous: spec.allow_anonymous,
+        auth_checks_passwords: spec.check_passwords,
         ..BrokerOptions::default()
     };
     let b = MosquittoBroker::start(&opts).await.map_err(|e| {
@@ -311,6 +310,9 @@ pub async fn start_module(
     let mut cfg = EmuConfig::new(broker_url, profile, module);
     cfg.clock = ClockMode::Virtual;
     cfg.ca_file = ca;
+    if !w.ctx().rig.module.tls_verify {
+        cfg.tls_verify = ovms_emu::tls::TlsVerify::Insecure;
+    }
     cfg.password = password.map(Secret::new);
     cfg.initial_metrics = w.initial_metrics.clone();
     cfg.barrier_timeout = StdDuration::from_secs(5);

@@ -91,7 +91,7 @@ fn private_broker(w: &mut HilWorld, _ctx: Context) -> LocalBoxFuture<'_, ()> {
     run(async move {
         let slot = private::slot(w);
         let mut p = slot.lock().await;
-        private::start_broker(&mut p).await
+        private::start_broker(w, &mut p).await
     })
 }
 

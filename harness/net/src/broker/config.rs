@@ -18,6 +18,10 @@ pub struct ConfigSpec<'a> {
     pub user_root: bool,
     /// Extra lines appended verbatim to the general section.
     pub extra: &'a [String],
+    /// `allow_anonymous true` on the authenticated listener (fault injection).
+    pub auth_allows_anonymous: bool,
+    /// Write `password_file` for the authenticated listener (`false`: fault injection).
+    pub auth_checks_passwords: bool,
 }
 
 /// Renders the configuration.
@@ -57,8 +61,16 @@ pub fn render(spec: &ConfigSpec<'_>) -> String {
     }
     if let Some((port, pw, acl)) = spec.auth {
         listener(&mut c, port);
-        c.push_str("allow_anonymous false\n");
-        let _ = writeln!(c, "password_file {}", pw.display());
+        c.push_str(
+            if spec.auth_allows_anonymous || !spec.auth_checks_passwords {
+                "allow_anonymous true\n"
+            } else {
+                "allow_anonymous false\n"
+            },
+        );
+        if spec.auth_checks_passwords {
+            let _ = writeln!(c, "password_file {}", pw.display());
+        }
         let _ = writeln!(c, "acl_file {}", acl.display());
     }
     c
@@ -78,6 +90,8 @@ mod tests {
             auth: Some((1002, p("/c/pw"), p("/c/acl"))),
             user_root: true,
             extra: &[],
+            auth_allows_anonymous: false,
+            auth_checks_passwords: true,
         });
         for line in [
             "per_listener_settings true\n",
@@ -98,6 +112,8 @@ mod tests {
             auth: None,
             user_root: false,
             extra: &[],
+            auth_allows_anonymous: false,
+            auth_checks_passwords: true,
         });
         assert!(plain.contains("\nlistener 1883\n") && !plain.contains("user root"));
     }

@@ -199,6 +199,8 @@ impl ContainerBroker {
             auth: auth_port.map(|_| (AUTH, pw.as_path(), acl.as_path())),
             user_root: true,
             extra: &opts.extra_config,
+            auth_allows_anonymous: opts.auth_allows_anonymous,
+            auth_checks_passwords: opts.auth_checks_passwords,
         });
         let mut request = image
             .with_wait_for(WaitFor::message_on_stderr(" running"))

@@ -43,6 +43,13 @@ pub struct BrokerOptions {
     pub ready_timeout: Duration,
     /// Extra lines for the general section of mosquitto.conf.
     pub extra_config: Vec<String>,
+    /// Let anonymous clients onto the authenticated listener too (`allow_anonymous true`). Fault
+    /// injection only: the suite's mutation test shows the "anonymous refused" scenario failing.
+    pub auth_allows_anonymous: bool,
+    /// Check passwords on the authenticated listener (default). `false` drops the password
+    /// file (any password, or none, is accepted; the ACL still applies by user name): fault
+    /// injection only, for the suite's mutation test.
+    pub auth_checks_passwords: bool,
 }
 
 impl Default for BrokerOptions {
@@ -54,6 +61,8 @@ impl Default for BrokerOptions {
             passwd_method: PasswdMethod::Auto,
             ready_timeout: Duration::from_secs(10),
             extra_config: Vec::new(),
+            auth_allows_anonymous: false,
+            auth_checks_passwords: true,
         }
     }
 }

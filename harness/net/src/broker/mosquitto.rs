@@ -27,6 +27,8 @@ pub struct MosquittoBroker {
     log: LogBuffer,
     ready_timeout: Duration,
     extra_config: Vec<String>,
+    auth_allows_anonymous: bool,
+    auth_checks_passwords: bool,
 }
 
 /// How often start picks new ports when one turned out to be taken.
@@ -97,6 +99,8 @@ impl MosquittoBroker {
             log: LogBuffer::default(),
             ready_timeout: opts.ready_timeout,
             extra_config: opts.extra_config.clone(),
+            auth_allows_anonymous: opts.auth_allows_anonymous,
+            auth_checks_passwords: opts.auth_checks_passwords,
         };
         // A probed free port can be taken by someone else before mosquitto binds it: retry.
         let mut attempt = 1;
@@ -141,6 +145,8 @@ impl MosquittoBroker {
             auth: self.auth_port.map(|p| (p, pw.as_path(), acl.as_path())),
             user_root: running_as_root(),
             extra: &self.extra_config,
+            auth_allows_anonymous: self.auth_allows_anonymous,
+            auth_checks_passwords: self.auth_checks_passwords,
         });
         std::fs::write(&self.conf, text).map_err(|source| BrokerError::Io {
             context: format!("writing {}", self.conf.display()),
