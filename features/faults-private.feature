@@ -21,7 +21,7 @@ Feature: Faults on a private broker: half-open network, broker restart, broker u
     Then the private module reconnects after the profile's delay and sends its full state
     And a late subscriber to the private broker receives metric "v.b.soc" = "80" and the connected flag "yes", retained
 
-  @SHIP-3
+  @SHIP-3 @protects-retry
   Scenario: The broker is unreachable at start: a clear error, then retries until it is back
     When the private module starts while its broker is unreachable
     Then the private module's connection fails with a message containing "unreachable"

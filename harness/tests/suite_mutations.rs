@@ -183,6 +183,24 @@ async fn scenarios_pass_unmutated_and_fail_mutated() {
     .await;
     assert_all_failed(&r, "reconnect removed");
 
+    // A module that gives up after a failed first connect (retries an hour later).
+    let no_retry = mutated_profile(
+        dir.path(),
+        "no-retry",
+        "connect_failed: 20",
+        "connect_failed: 3600",
+    );
+    let r = run(
+        "faults-private.feature",
+        "@protects-retry",
+        Mutation {
+            profile: Some(no_retry),
+            ..Mutation::default()
+        },
+    )
+    .await;
+    assert_all_failed(&r, "retry after a failed connect removed");
+
     // A module that never expires silent clients.
     let immortal = mutated_profile(
         dir.path(),

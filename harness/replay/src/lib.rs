@@ -22,6 +22,7 @@ pub mod clock;
 pub mod error;
 pub mod filter;
 pub mod options;
+pub mod priority;
 pub mod runner;
 pub mod schedule;
 pub mod sink;

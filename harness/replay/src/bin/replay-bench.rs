@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! replay-bench wall    --rate 4000 --seconds 60 [--sink null|collect|socketcan:IFACE] [--spin-us 200] [--record]
+//!                      [--realtime [PRIO]]   (SCHED_FIFO + mlockall for the replay thread; needs root)
 //! replay-bench virtual [--log PATH] [--loops N] [--sink null|channel]
 //! replay-bench gen-candump --rate 4000 --seconds 10 --out FILE      (a log for canplayer)
 //! replay-bench record  --iface vcan0 --frames N --rate 4000         (kernel-timestamp lateness of any player)
@@ -89,6 +90,22 @@ fn wall(a: &Args) -> Res<()> {
     let spin = Duration::from_micros(a.get("spin-us", 200u64)?);
     let sink_name = a.text("sink").unwrap_or("null").to_string();
     let n = (rate * seconds).round() as u64;
+    let realtime = match a.text("realtime") {
+        None => String::new(),
+        Some(p) => {
+            let prio = if p == "true" {
+                ovms_replay::priority::DEFAULT_PRIORITY
+            } else {
+                p.parse()
+                    .map_err(|_| format!("--realtime: bad priority {p:?}"))?
+            };
+            let rt = ovms_replay::priority::enter_realtime(prio)?;
+            if let Some(e) = &rt.memory_lock_error {
+                eprintln!("replay-bench: memory not locked: {e}");
+            }
+            format!(" realtime=fifo:{}", rt.priority)
+        }
+    };
     let opts = ReplayOptions {
         clock: Clock::Wall { speed: 1.0 },
         ..Default::default()
@@ -112,7 +129,7 @@ fn wall(a: &Args) -> Res<()> {
         &format!("wall sink={sink_name}"),
         &stats.lateness,
         &format!(
-            " rate={rate} seconds={seconds} frames={} elapsed_s={:.3}",
+            " rate={rate} seconds={seconds} frames={} elapsed_s={:.3}{realtime}",
             stats.frames_sent,
             stats.elapsed.as_secs_f64()
         ),
