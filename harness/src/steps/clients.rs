@@ -58,6 +58,14 @@ fn connect(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
 
 /// Connect app client `name` (heartbeat every `every` seconds) and send its first heartbeat.
 async fn connect_app(w: &mut HilWorld, name: &str, every: u64) -> Result<(), String> {
+    let app = new_app(w, name, every).await?;
+    w.apps.insert(name.to_string(), app);
+    let now = w.now().await?;
+    w.app_publish_heartbeat(name, now).await
+}
+
+/// App client `name` on the run's broker, with its will, on the profile's heartbeat topic.
+async fn new_app(w: &HilWorld, name: &str, every: u64) -> Result<AppClient, String> {
     if !w.profile.has(MessageKind::ClientActive) {
         return Err(format!(
             "profile {} has no client heartbeat topic",
@@ -74,10 +82,7 @@ async fn connect_app(w: &mut HilWorld, name: &str, every: u64) -> Result<(), Str
     );
     let qos = w.profile.qos(MessageKind::ClientActive).as_u8();
     let endpoint = w.ctx().broker.endpoint().clone();
-    let app = AppClient::connect(&endpoint, &id, topic, qos, Duration::from_secs(every)).await?;
-    w.apps.insert(name.to_string(), app);
-    let now = w.now().await?;
-    w.app_publish_heartbeat(name, now).await
+    AppClient::connect(&endpoint, &id, topic, qos, Duration::from_secs(every)).await
 }
 
 /// An app client connected to the broker before the module exists. Its periodic heartbeats start
@@ -88,25 +93,7 @@ fn connect_before_module(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, (
         if w.module().is_ok() {
             return Err("the module is already running: this client must come first".into());
         }
-        let every: u64 = num(&a[1], "heartbeat interval")?;
-        if !w.profile.has(MessageKind::ClientActive) {
-            return Err(format!(
-                "profile {} has no client heartbeat topic",
-                w.profile_name
-            ));
-        }
-        let id = client_id(w, &a[0]);
-        let topic = w.topic(
-            MessageKind::ClientActive,
-            &TopicVars {
-                client_id: Some(&id),
-                ..TopicVars::default()
-            },
-        );
-        let qos = w.profile.qos(MessageKind::ClientActive).as_u8();
-        let endpoint = w.ctx().broker.endpoint().clone();
-        let mut app =
-            AppClient::connect(&endpoint, &id, topic, qos, Duration::from_secs(every)).await?;
+        let mut app = new_app(w, &a[0], num(&a[1], "heartbeat interval")?).await?;
         app.answers_connected = a[2].starts_with("answers");
         w.apps.insert(a[0].clone(), app);
         Ok(())
