@@ -5,7 +5,9 @@
 //! - `When the recording "<dir>/expected.yaml" is replayed`: the module is started with the
 //!   recorded vehicle and `server.v3` params (over the rig's), module time is moved to
 //!   `lead_in_secs`, the log (relative to the file) is fed on the virtual clock, then module
-//!   time moves on by `tolerance_secs` so publishes due just after the last frame happen.
+//!   time moves on by `tolerance_secs` so publishes due just after the last frame happen. The
+//!   recorded client publishes (app heartbeats, commands) are published through the run's broker
+//!   at their module times, before, during and after the log. Broker outages are refused.
 //! - `Then the published timeline matches "<dir>/expected.yaml"`: for each cadence point, each
 //!   topic/payload whose metric is not ignored must have been published by the module (tap) at a
 //!   virtual second within `t ± tolerance_secs`
@@ -18,8 +20,12 @@ use cucumber::step::Context;
 use futures::future::LocalBoxFuture;
 use ovms_firmware::profile::Profile;
 use ovms_firmware::time::{Duration, Instant};
-use ovms_hil_fieldbug::scaffold::{check_timeline, ExpectedTimeline, TimelineMismatch};
+use ovms_hil_fieldbug::scaffold::{
+    check_timeline, ClientPublish, ExpectedTimeline, TimelineMismatch,
+};
+use ovms_hil_net::app::AppClient as NetApp;
 use ovms_hil_net::capture::{CaptureRecord, Source};
+use ovms_hil_net::client::ClientOptions;
 
 use super::{args, run, StepDef};
 use crate::def;
@@ -79,12 +85,11 @@ fn replay_recording(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
                 w.ctx().rig.kind
             ));
         }
-        if !e.client_publishes.is_empty() || !e.broker_outages.is_empty() {
+        if !e.broker_outages.is_empty() {
             return Err(format!(
-                "{}: this recording has {} client publishes and {} broker outages; replaying \
-                 those through the rig is not supported yet (record without app clients)",
+                "{}: this recording has {} broker outages; replaying those through the rig is \
+                 not supported yet",
                 path.display(),
-                e.client_publishes.len(),
                 e.broker_outages.len()
             ));
         }
@@ -98,12 +103,115 @@ fn replay_recording(w: &mut HilWorld, ctx: Context) -> LocalBoxFuture<'_, ()> {
             w.advance(lead_in.saturating_since(now)).await?;
         }
         let log = path.parent().unwrap_or(Path::new(".")).join(&e.log);
-        let stats = w.replay_log(&log, Pace::Virtual).await?;
-        if stats.frames == 0 {
+        let tail = Duration::from_secs(e.tolerance_secs);
+        let frames = if e.client_publishes.is_empty() {
+            w.replay_log(&log, Pace::Virtual).await?.frames
+        } else {
+            replay_with_client_publishes(w, &log, lead_in, tail, &e.client_publishes).await?
+        };
+        if frames == 0 {
             return Err(format!("{}: no frames were fed", log.display()));
         }
-        w.advance(Duration::from_secs(e.tolerance_secs)).await
+        if e.client_publishes.is_empty() {
+            w.advance(tail).await?;
+        }
+        Ok(())
     })
+}
+
+/// Move module time to `t` (no-op if already there).
+async fn advance_to(w: &mut HilWorld, t: Instant) -> Result<(), String> {
+    let now = w.now().await?;
+    if t > now {
+        w.advance(t.saturating_since(now)).await?;
+    }
+    Ok(())
+}
+
+/// Module time of a recorded client publish (`t` in seconds, whole milliseconds).
+fn client_time(p: &ClientPublish) -> Instant {
+    Instant::from_millis((p.t.max(0.0) * 1000.0).round() as u64)
+}
+
+/// Feeds the log from `lead_in` on the virtual clock, frame by frame, and delivers the
+/// recording's client publishes (heartbeats, commands) through the run's broker at their module
+/// times, before the log, between its frames and up to `tail` after it (module time ends `tail`
+/// after the last frame); each publish is waited for at the module. Returns the frames fed.
+async fn replay_with_client_publishes(
+    w: &mut HilWorld,
+    log: &Path,
+    lead_in: Instant,
+    tail: Duration,
+    publishes: &[ClientPublish],
+) -> Result<u64, String> {
+    let mut pending: Vec<&ClientPublish> = publishes.iter().collect();
+    pending.sort_by(|a, b| a.t.total_cmp(&b.t));
+    let mut pending = pending.into_iter().peekable();
+    let id = format!("hil-regression-{}", w.vehicle_id);
+    let opts =
+        ClientOptions::new(w.ctx().broker.endpoint().clone(), id.clone()).without_reconnect();
+    let client = NetApp::connect(opts)
+        .await
+        .map_err(|e| format!("client {id}: {e}"))?;
+    let result = async {
+        let reader = ovms_canlog::open(log, &ovms_canlog::ReadOptions::default())
+            .map_err(|e| e.to_string())?;
+        let mut first_ns = None;
+        let mut fed = 0u64;
+        for frame in reader.frames() {
+            let frame = frame.map_err(|e| e.to_string())?;
+            let first = *first_ns.get_or_insert(frame.ts_ns);
+            let offset = u64::try_from(frame.ts_ns.saturating_sub(first) / 1_000_000).unwrap_or(0);
+            let due = lead_in + Duration::from_millis(offset);
+            deliver_until(w, &client, &mut pending, due).await?;
+            advance_to(w, due).await?;
+            if frame.error || frame.rtr {
+                continue;
+            }
+            w.module()?
+                .can_frame(frame.bus, frame.id, frame.extended, &frame.data)
+                .await?;
+            fed += 1;
+        }
+        // Publishes due just after the last frame happen, as in the recording.
+        let end = w.now().await? + tail;
+        deliver_until(w, &client, &mut pending, end).await?;
+        advance_to(w, end).await?;
+        Ok::<_, String>(fed)
+    }
+    .await;
+    let _ = client.disconnect().await;
+    result
+}
+
+/// Deliver the pending client publishes due at or before `until`, each at its module time.
+async fn deliver_until<'a>(
+    w: &mut HilWorld,
+    client: &NetApp,
+    pending: &mut std::iter::Peekable<impl Iterator<Item = &'a ClientPublish>>,
+    until: Instant,
+) -> Result<(), String> {
+    while let Some(p) = pending.next_if(|p| client_time(p) <= until) {
+        advance_to(w, client_time(p)).await?;
+        let topic = format!("{}{}", w.prefix, p.topic);
+        let payload = match p.payload.strip_prefix("base64:") {
+            Some(b64) => {
+                let mut r = CaptureRecord::new(Source::Observer, None, 0.0);
+                r.payload = Some(b64.to_string());
+                r.payload_encoding = Some("base64".into());
+                r.payload_bytes()
+                    .ok_or_else(|| format!("client publish on {topic}: bad base64 payload"))?
+            }
+            None => p.payload.clone().into_bytes(),
+        };
+        let before = w.module()?.received_count().await;
+        client
+            .publish(&topic, payload, 1, false)
+            .await
+            .map_err(|e| format!("client publish on {topic}: {e}"))?;
+        w.wait_module_received(before + 1).await?;
+    }
+    Ok(())
 }
 
 /// The recording's profile must be the scenario's (the feature's `@profile:` tag).

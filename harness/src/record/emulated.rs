@@ -1,36 +1,14 @@
-//! `ovms-hil record`: CAN frames and the module's MQTT traffic, side by side on one time base.
+//! `record --replay LOG` on the in-process emulated rig: the log drives the module on the
+//! VIRTUAL clock (module time moves from frame to frame, nothing sleeps); each CRTD frame is
+//! stamped with the module time it was fed at and every tap publish with the instant the edge
+//! handed it to its socket ([`stamp_capture`]).
 //!
-//! A recording directory holds what `ovms-hil scaffold` turns into a regression test:
-//!
-//! - `can.crtd`: every CAN frame the module was given (ovms-canlog's CRTD writer), each stamped
-//!   with the module time it was fed at;
-//! - `capture.jsonl`: the wire tap (what the module sent and received) and the observer (what a
-//!   subscriber to the module's prefix saw), every record stamped with the same module time
-//!   (tap publishes carry the exact instant the module's edge handed them to its socket);
-//! - `recording.yaml`: vehicle, profile, vehicle id, user, params, `lead_in_secs` (the module time
-//!   of the first frame), `log:` and `capture:` (the format of
-//!   `ovms_hil_fieldbug::scaffold::Recording`).
-//!
-//! Sources of frames:
-//!
-//! - `--replay LOG --vehicle V`: the rig's in-process emulated module on the virtual clock is
-//!   driven with a log (module time moves from frame to frame, nothing sleeps). Other rig kinds
-//!   are refused: their publishes carry no module time from the edge;
-//! - `--can IFACE`: frames read from SocketCAN (`ovms_replay::socketcan::SocketCanSource`); without
-//!   AF_CAN in the kernel this fails with the socket error before anything is started.
-//!
-//! Ctrl-C stops a recording cleanly: the frame being fed is finished, the barrier waits until
-//! every publish the module made reached the tap and the observer, the CRTD writer is flushed,
-//! capture times are finalised and `recording.yaml` is written. Progress goes to stderr.
+//! Ctrl-C finishes the frame being fed, waits at the barrier until every publish the module made
+//! reached the tap and the observer, flushes the CRTD writer and finalises the capture times.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration as StdDuration;
 
-use clap::Args;
 use ovms_canlog::{Format, Frame, ReadOptions};
 use ovms_firmware::profile::{MessageKind, Profile, TopicVars};
 use ovms_firmware::time::{Duration, Instant};
@@ -39,105 +17,20 @@ use ovms_hil_net::TimeSource;
 
 use crate::adapt::observer::Watcher;
 use crate::adapt::tap::ModuleTap;
-use crate::rig::file::{RigFile, RigKind};
+use crate::rig::file::RigFile;
 use crate::rig::{emulated::Emulated, ModuleRig, ModuleSetup};
 
-/// `ovms-hil record`
-#[derive(Debug, Clone, Args)]
-pub struct RecordArgs {
-    /// Rig file (module identity, params, broker).
-    #[arg(long, value_name = "FILE", default_value = "rigs/emulated.yaml")]
-    pub rig: PathBuf,
-    /// Record CAN frames from this SocketCAN interface (needs AF_CAN).
-    #[arg(long, value_name = "IFACE", conflicts_with = "replay")]
-    pub can: Option<String>,
-    /// Drive the rig's emulated module with this CAN log on the virtual clock.
-    #[arg(long, value_name = "LOG")]
-    pub replay: Option<PathBuf>,
-    /// Vehicle the emulated module runs (`tesla-roadster`, a scenarios/vehicles stem or a YAML file).
-    #[arg(long, value_name = "NAME|FILE")]
-    pub vehicle: Option<String>,
-    /// Directory of vehicle definitions.
-    #[arg(long, value_name = "DIR", default_value = "scenarios/vehicles")]
-    pub vehicles_dir: PathBuf,
-    /// Protocol profile of the module.
-    #[arg(long, value_name = "P", default_value = "fw-3.3.006")]
-    pub profile: String,
-    /// Broker: auto, mosquitto, container, embedded, or mqtt://HOST:PORT [default: the rig's, else auto].
-    #[arg(long)]
-    pub broker: Option<String>,
-    /// Vehicle id of the module [default: the rig's].
-    #[arg(long, value_name = "ID")]
-    pub vehicle_id: Option<String>,
-    /// MQTT user of the module [default: the rig's].
-    #[arg(long, value_name = "USER")]
-    pub user: Option<String>,
-    /// The recording directory (created; `can.crtd`, `capture.jsonl`, `recording.yaml`).
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-}
+use super::yaml::RecordingYaml;
+use super::{RecordArgs, RecordSummary, StopSignal};
 
-/// What a finished recording holds.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RecordSummary {
-    /// Frames written to `can.crtd`.
-    pub frames: u64,
-    /// Error and remote frames skipped.
-    pub skipped: u64,
-    /// Publishes the module sent.
-    pub publishes: usize,
-    /// Module time of the first frame (whole seconds).
-    pub lead_in_secs: u64,
-    /// Module time at the end.
-    pub end: Instant,
-    /// Whether Ctrl-C ended the recording before the log did.
-    pub interrupted: bool,
-}
-
-/// `ovms-hil record` entry point; returns the exit code (0 recorded, 2 error).
-pub async fn main(args: RecordArgs) -> u8 {
-    match record(&args).await {
-        Ok(s) => {
-            eprintln!(
-                "recorded {} frames ({} skipped), {} module publishes, first frame at t={} s, \
-                 module time {}{} into {}",
-                s.frames,
-                s.skipped,
-                s.publishes,
-                s.lead_in_secs,
-                s.end,
-                if s.interrupted {
-                    " (stopped by Ctrl-C)"
-                } else {
-                    ""
-                },
-                args.out.display()
-            );
-            0
-        }
-        Err(e) => {
-            eprintln!("ovms-hil record: {e}");
-            2
-        }
-    }
-}
-
-/// Records into `args.out`; see the module documentation.
-pub async fn record(args: &RecordArgs) -> Result<RecordSummary, String> {
-    let rig = RigFile::load(&args.rig).map_err(|e| e.to_string())?;
-    let profile = Profile::by_name_or_path(&args.profile).map_err(|e| e.to_string())?;
-    if let Some(iface) = &args.can {
-        return record_socketcan(iface);
-    }
-    if rig.kind != RigKind::Emulated {
-        return Err(format!(
-            "{}: `record --replay` needs the in-process emulated rig (kind: emulated): the \
-             capture takes each publish's module time from the edge's event stream, which {} \
-             rigs do not report",
-            args.rig.display(),
-            rig.kind
-        ));
-    }
+/// Records `--replay LOG` through the emulated `rig` into `args.out`.
+pub(super) async fn record(
+    args: &RecordArgs,
+    rig: &RigFile,
+    stop: &StopSignal,
+) -> Result<RecordSummary, String> {
+    let profile_name = args.profile.as_deref().unwrap_or(super::DEFAULT_PROFILE);
+    let profile = Profile::by_name_or_path(profile_name).map_err(|e| e.to_string())?;
     let Some(log) = &args.replay else {
         return Err("give a frame source: --replay LOG (emulated rig) or --can IFACE".into());
     };
@@ -150,17 +43,6 @@ pub async fn record(args: &RecordArgs) -> Result<RecordSummary, String> {
     let frames = ovms_canlog::open(log, &ReadOptions::default()).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let ctrl_c = {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("ovms-hil record: Ctrl-C: finishing the current frame and writing the recording");
-                stop.store(true, Ordering::SeqCst);
-            }
-        })
-    };
-
     let choice = args
         .broker
         .clone()
@@ -169,7 +51,7 @@ pub async fn record(args: &RecordArgs) -> Result<RecordSummary, String> {
     let broker = crate::adapt::broker::start(&choice).await?;
     eprintln!("{}", broker.describe());
     let session = Session {
-        rig: &rig,
+        rig,
         profile,
         vehicle_id: args
             .vehicle_id
@@ -182,14 +64,13 @@ pub async fn record(args: &RecordArgs) -> Result<RecordSummary, String> {
         out: &args.out,
     };
     let result = session
-        .run(broker.endpoint(), vehicle, frames.frames(), &stop)
+        .run(broker.endpoint(), vehicle, frames.frames(), stop)
         .await;
     broker.stop().await;
-    ctrl_c.abort();
     let summary = result?;
     let rec = RecordingYaml {
         vehicle: vehicle_name.to_string(),
-        profile: args.profile.clone(),
+        profile: profile_name.to_string(),
         vehicle_id: session.vehicle_id.clone(),
         user: session.user.clone(),
         params: rig.module.params.clone(),
@@ -198,24 +79,9 @@ pub async fn record(args: &RecordArgs) -> Result<RecordSummary, String> {
         capture: "capture.jsonl".into(),
         source: format!("ovms-hil record --replay {}", log.display()),
     };
-    let path = args.out.join("recording.yaml");
-    std::fs::write(&path, rec.to_yaml()).map_err(|e| format!("{}: {e}", path.display()))?;
+    rec.write(&args.out)?;
     Ok(summary)
 }
-
-/// `--can IFACE`: opening the SocketCAN source is the first thing done, so a machine without
-/// AF_CAN (or without the interface) fails here with the socket error and nothing is written.
-fn record_socketcan(iface: &str) -> Result<RecordSummary, String> {
-    match ovms_replay::socketcan::SocketCanSource::open(iface, 0) {
-        Err(e) => Err(format!("--can {iface}: {e}")),
-        Ok(_source) => Err(format!(
-            "--can {iface}: the SocketCAN source opened, but recording a bench module (whose \
-             clock is not virtual) is not driven by this build yet; use --replay with the \
-             emulated rig"
-        )),
-    }
-}
-
 /// One recording's module identity and output directory.
 struct Session<'a> {
     rig: &'a RigFile,
@@ -234,7 +100,7 @@ impl Session<'_> {
         endpoint: &ovms_hil_net::Endpoint,
         vehicle: Box<dyn ovms_firmware::vehicle::Vehicle>,
         mut frames: impl Iterator<Item = Result<Frame, ovms_canlog::LogError>>,
-        stop: &AtomicBool,
+        stop: &StopSignal,
     ) -> Result<RecordSummary, String> {
         let capture_path = self.out.join("capture.jsonl");
         let capture = CaptureWriter::create(&capture_path).map_err(|e| e.to_string())?;
@@ -295,7 +161,7 @@ impl Session<'_> {
             let mut first_ns: Option<i64> = None;
             let mut next_progress = start + PROGRESS_EVERY;
             for frame in frames.by_ref() {
-                if stop.load(Ordering::SeqCst) {
+                if stop.is_set() {
                     summary.interrupted = true;
                     break;
                 }
@@ -450,77 +316,9 @@ pub fn stamp_records(records: &mut [CaptureRecord], sent: &[(Instant, String)]) 
     n
 }
 
-/// `recording.yaml` as written (read back by `ovms_hil_fieldbug::scaffold::Recording`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RecordingYaml {
-    /// Vehicle.
-    pub vehicle: String,
-    /// Profile.
-    pub profile: String,
-    /// Vehicle id.
-    pub vehicle_id: String,
-    /// MQTT user.
-    pub user: String,
-    /// `server.v3` params of the rig.
-    pub params: BTreeMap<String, String>,
-    /// Module time of the first frame.
-    pub lead_in_secs: u64,
-    /// Log file name.
-    pub log: String,
-    /// Capture file name.
-    pub capture: String,
-    /// How it was recorded (a comment).
-    pub source: String,
-}
-
-impl RecordingYaml {
-    /// The YAML text (values quoted as JSON strings, which YAML reads unchanged).
-    pub fn to_yaml(&self) -> String {
-        let q = |s: &str| serde_json::Value::String(s.to_string()).to_string();
-        let mut out = format!("# recorded by {}\n", self.source.replace('\n', " "));
-        let _ = writeln!(out, "vehicle: {}", q(&self.vehicle));
-        let _ = writeln!(out, "profile: {}", q(&self.profile));
-        let _ = writeln!(out, "vehicle_id: {}", q(&self.vehicle_id));
-        let _ = writeln!(out, "user: {}", q(&self.user));
-        if !self.params.is_empty() {
-            out.push_str("params:\n");
-            for (k, v) in &self.params {
-                let _ = writeln!(out, "  {}: {}", q(k), q(v));
-            }
-        }
-        let _ = writeln!(out, "lead_in_secs: {}", self.lead_in_secs);
-        let _ = writeln!(out, "log: {}", q(&self.log));
-        let _ = writeln!(out, "capture: {}", q(&self.capture));
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ovms_hil_fieldbug::scaffold::{Recording, RecordingOverrides};
-
-    #[test]
-    fn recording_yaml_reads_back_as_scaffold_expects() {
-        let y = RecordingYaml {
-            vehicle: "tesla-roadster".into(),
-            profile: "draft".into(),
-            vehicle_id: "A: \"b\"".into(),
-            user: "u".into(),
-            params: [("updatetime.connected".to_string(), "60".to_string())].into(),
-            lead_in_secs: 3,
-            log: "can.crtd".into(),
-            capture: "capture.jsonl".into(),
-            source: "test".into(),
-        };
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("recording.yaml"), y.to_yaml()).unwrap();
-        let r = Recording::load(dir.path(), &RecordingOverrides::default()).unwrap();
-        assert_eq!(r.vehicle_id, "A: \"b\"");
-        assert_eq!(r.lead_in_secs, Some(3));
-        assert_eq!(r.params.get("updatetime.connected").unwrap(), "60");
-        assert_eq!(r.log.as_deref(), Some(Path::new("can.crtd")));
-    }
 
     #[test]
     fn tap_publishes_get_the_edge_times_in_order() {
