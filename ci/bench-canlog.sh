@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # ovms-canlog reader benchmark: frames/s per text format on >= 1M-frame files built from the real
 # logs, against `wc -l` and python-can on the same files, and peak RSS reading a 1 GB log.
+# Both read APIs are timed (the `frames()` iterator and the buffer-reusing `read_frame`); the
+# ratios are those of `read_frame` (see harness/canlog/benches/readers.rs).
 #
 #   ci/bench-canlog.sh                     # full run (writes ~1.3 GB of scratch files)
 #   CANLOG_BENCH_GB=0 ci/bench-canlog.sh   # skip the 1 GB RSS run

@@ -5,6 +5,11 @@
 //! (size of the RSS log in GB, default 1, 0 = skip), `CANLOG_BENCH_PY_FRAMES` (frames python-can
 //! reads per format, default 200000; its rate is extrapolated from those).
 //!
+//! Two read APIs are measured: the iterator ([`LogReader::frames`], a new `Frame` per frame) and
+//! the buffer-reusing [`LogReader::read_frame`] (one `Frame` overwritten in place, no allocation
+//! per frame). The ratios against `wc -l` and python-can are those of `read_frame`; the
+//! iterator's frames/s is printed beside it.
+//!
 //! For each text format a file of at least 1,000,000 frames is built by repeating a real log from
 //! scenarios/logs (header once, records repeated). There is no real Vector ASC log, so the ASC
 //! file is the Kona candump log's frames written as ASC lines. Throughput is CPU time (user +
@@ -13,14 +18,16 @@
 //! same ratio on the same file); python-can's is `time.process_time()` around its reader loop
 //! (interpreter start-up excluded).
 //!
-//! `readers count FILE` reads one file and prints the frame count and peak RSS (VmHWM).
+//! `readers count FILE` reads one file with `read_frame` (`readers count-iter FILE`: with the
+//! iterator) and prints the frame count, CPU time and peak RSS (VmHWM): for the 1 GB run, and
+//! for instruction counts per frame under `valgrind --tool=callgrind`.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ovms_canlog::{open, Format, ReadOptions};
+use ovms_canlog::{open, Format, Frame, ReadOptions};
 
 const TARGET_FRAMES: usize = 1_000_000;
 
@@ -72,12 +79,26 @@ fn cpu_secs(who: i32) -> f64 {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+/// Frames of `path` through the iterator, and the CPU seconds it took.
 fn count_frames(path: &Path) -> (usize, f64) {
     let t = cpu_secs(libc::RUSAGE_THREAD);
     let r = open(path, &ReadOptions::default()).unwrap();
     let mut n = 0usize;
     for f in r.frames() {
         std::hint::black_box(f.unwrap());
+        n += 1;
+    }
+    (n, cpu_secs(libc::RUSAGE_THREAD) - t)
+}
+
+/// Frames of `path` through `read_frame` into one reused `Frame`, and the CPU seconds it took.
+fn count_reuse(path: &Path) -> (usize, f64) {
+    let t = cpu_secs(libc::RUSAGE_THREAD);
+    let mut r = open(path, &ReadOptions::default()).unwrap();
+    let mut frame = Frame::default();
+    let mut n = 0usize;
+    while r.read_frame(&mut frame).unwrap() {
+        std::hint::black_box(&frame);
         n += 1;
     }
     (n, cpu_secs(libc::RUSAGE_THREAD) - t)
@@ -172,8 +193,13 @@ fn main() {
         .skip(1)
         .filter(|a| a != "--bench")
         .collect();
-    if args.first().map(String::as_str) == Some("count") {
-        let (n, secs) = count_frames(Path::new(&args[1]));
+    let mode = args.first().map(String::as_str);
+    if mode == Some("count") || mode == Some("count-iter") {
+        let (n, secs) = if mode == Some("count") {
+            count_reuse(Path::new(&args[1]))
+        } else {
+            count_frames(Path::new(&args[1]))
+        };
         println!(
             "frames {n} cpu_secs {secs:.3} peak_rss_kb {}",
             vm_hwm_kb().unwrap_or(0)
@@ -289,12 +315,13 @@ fn main() {
     }
 
     println!(
-        "{:<12} {:>9} {:>7} {:>12} {:>9} {:>10} {:>9} {:>14} {:>9}",
+        "{:<12} {:>9} {:>7} {:>12} {:>12} {:>9} {:>10} {:>9} {:>14} {:>9}",
         "format",
         "frames",
         "MB",
-        "ours fr/s",
-        "ours MB/s",
+        "iter fr/s",
+        "reuse fr/s",
+        "reuse MB/s",
         "wc-l MB/s",
         "vs wc-l",
         "python-can fr/s",
@@ -306,14 +333,25 @@ fn main() {
         let size = std::fs::metadata(path).unwrap().len() as f64 / 1e6;
         let mut n = 0;
         let mut secs = f64::INFINITY;
+        let mut iter_secs = f64::INFINITY;
         let mut wc = f64::INFINITY;
         for _ in 0..RUNS {
+            let (count, s) = count_reuse(path);
+            assert_eq!(
+                count, *expect,
+                "{fmt}: frame count of the bench file (read_frame)"
+            );
+            secs = secs.min(s);
             let (count, s) = count_frames(path);
             n = count;
-            secs = secs.min(s);
+            iter_secs = iter_secs.min(s);
             wc = wc.min(wc_l(path));
         }
-        assert_eq!(n, *expect, "{fmt}: frame count of the bench file");
+        assert_eq!(
+            n, *expect,
+            "{fmt}: frame count of the bench file (iterator)"
+        );
+        let iter_fps = n as f64 / iter_secs;
         let ours_fps = n as f64 / secs;
         let vs_wc = wc / secs;
         worst_wc = worst_wc.min(vs_wc);
@@ -326,10 +364,11 @@ fn main() {
             None => ("n/a".to_string(), "n/a".to_string()),
         };
         println!(
-            "{:<12} {:>9} {:>7.1} {:>12.0} {:>9.0} {:>10.0} {:>8.2}x {:>14} {:>9}",
+            "{:<12} {:>9} {:>7.1} {:>12.0} {:>12.0} {:>9.0} {:>10.0} {:>8.2}x {:>14} {:>9}",
             fmt.name(),
             n,
             size,
+            iter_fps,
             ours_fps,
             size / secs,
             size / wc,
@@ -338,7 +377,7 @@ fn main() {
             vs_py
         );
     }
-    println!("worst ratio vs wc -l: {worst_wc:.2}x (target >= 0.25x); worst vs python-can: {worst_py:.0}x (target >= 50x)");
+    println!("worst ratio vs wc -l (read_frame): {worst_wc:.2}x (target >= 0.25x); worst vs python-can: {worst_py:.0}x (target >= 50x)");
 
     let gb: f64 = std::env::var("CANLOG_BENCH_GB")
         .ok()
@@ -373,7 +412,7 @@ fn main() {
             .map(str::trim)
             .unwrap_or("");
         println!(
-            "1 GB log: {} bytes, {}; {} (target < 50 MB)",
+            "1 GB candump log, read_frame: {} bytes, {}; {} (target < 50 MB)",
             size,
             stdout.trim(),
             max_rss

@@ -16,6 +16,7 @@ use std::process::ExitCode;
 
 use crate::error::LogError;
 use crate::format::Format;
+use crate::frame::Frame;
 use crate::options::ReadOptions;
 use crate::reader::open;
 use crate::record::Record;
@@ -237,10 +238,11 @@ fn convert(
 }
 
 fn cat(file: &Path, opts: ReadOptions, out: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let reader = open(file, &opts)?;
+    let mut reader = open(file, &opts)?;
     let mut w = write::writer(Format::Candump, &mut *out).expect("candump is writable");
-    for frame in reader.frames() {
-        let frame = frame?;
+    // One frame reused for the whole log: no allocation per frame.
+    let mut frame = Frame::default();
+    while reader.read_frame(&mut frame)? {
         if let Err(e) = w.write_frame(&frame) {
             if e.is_broken_pipe() {
                 return Ok(ExitCode::SUCCESS);

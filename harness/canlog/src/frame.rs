@@ -14,7 +14,10 @@ pub enum Direction {
 ///
 /// Short frames stay short: `data` holds exactly the bytes that were recorded (DLC bytes); padding
 /// to 8 is the consumer's choice (the OVMS firmware reads missing bytes as zero).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// `Frame::default()` is an empty received classic frame (time 0, bus 0, ID 0), e.g. the slot
+/// for [`crate::LogReader::read_frame`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Frame {
     /// Timestamp in nanoseconds, as the log states it (relative or epoch; may be negative in real logs).
     pub ts_ns: i64,

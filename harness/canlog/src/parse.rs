@@ -241,8 +241,9 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
-/// Hex digit values, 0xFF for non-digits.
-pub(crate) static HEX: [u8; 256] = {
+/// Hex digit values, 0xFF for non-digits. A `const`, not a `static`: each use site gets a local
+/// copy addressed directly (a `static` was loaded through the GOT on every lookup).
+pub(crate) const HEX: [u8; 256] = {
     let mut t = [0xFFu8; 256];
     let mut i = 0;
     while i < 10 {

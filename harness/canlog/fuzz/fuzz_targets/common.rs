@@ -1,7 +1,7 @@
 //! Shared body of every fuzz target: read `data` strictly and leniently with a given (or detected)
 //! format and check the invariants that hold for any input.
 
-use ovms_canlog::{read, Format, ReadOptions, Record};
+use ovms_canlog::{read, Format, Frame, ReadOptions, Record};
 
 pub fn check(data: &[u8], format: Option<Format>) {
     for lenient in [false, true] {
@@ -33,6 +33,19 @@ pub fn check(data: &[u8], format: Option<Format>) {
             }
             // Every record consumes input: the iterator always ends.
             assert!(n <= data.len() + 2);
+        }
+        // `read_frame` into one reused frame reads the same frames and errors as the iterator.
+        let both = (read(data, "fuzz", &opts), read(data, "fuzz", &opts));
+        if let (Ok(frames), Ok(mut reuse)) = both {
+            let mut slot = Frame::default();
+            for item in frames.frames() {
+                match (item, reuse.read_frame(&mut slot)) {
+                    (Ok(f), Ok(true)) => assert_eq!(f, slot),
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    (a, b) => panic!("iterator {a:?}, read_frame {b:?}"),
+                }
+            }
+            assert!(matches!(reuse.read_frame(&mut slot), Ok(false)));
         }
     }
 }

@@ -8,11 +8,11 @@
 //! Bus: the trailing decimal number of the interface name (`can1` → 1, `vcan0` → 0); names
 //! without one get 0, 1, … in order of appearance after the highest numbered bus seen so far.
 
-use crate::formats::{DecodeCtx, LineDecoder};
+use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_val, trim, Fields, LineError, LineResult, HEX};
 use crate::record::Record;
-use crate::swar::{data_vec, digits, load8, POW10};
+use crate::swar::{digits, hex_bytes4, hex_digit_run, hex_run, load8, POW10};
 
 /// Decoder with the interface → bus map.
 #[derive(Default)]
@@ -173,7 +173,7 @@ impl LineDecoder for CandumpDecoder {
     /// and 9 fraction digits. Everything else (remote, FD, error frames, `.` separators, a
     /// direction token, odd spacing, lines cut by the buffer end) goes to `decode`.
     #[inline]
-    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+    fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
         if b.first() != Some(&b'(') {
             return None;
         }
@@ -213,57 +213,58 @@ impl LineDecoder for CandumpDecoder {
             }
         };
         i += 1; // the space
-        let id_len = if b.get(i + 3) == Some(&b'#') {
-            3
-        } else if b.get(i + 8) == Some(&b'#') {
-            8
-        } else {
+        let (id, id_len) = hex_run(b, i, 8)?;
+        if !matches!(id_len, 3 | 8) || b[i + id_len] != b'#' {
             return None;
-        };
-        let mut id = 0u32;
-        let mut bad = 0u8;
-        for &c in &b[i..i + id_len] {
-            let v = HEX[c as usize];
-            bad |= v;
-            id = (id << 4) | u32::from(v & 0x0F);
         }
         let extended = id_len == 8;
-        if bad & 0xF0 != 0 || id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
+        if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
             return None;
         }
         i += id_len + 1;
         let mut data = [0u8; 8];
-        let mut n = 0;
-        loop {
-            let hi = HEX[*b.get(i)? as usize];
-            if hi & 0xF0 != 0 {
-                break;
-            }
-            let lo = HEX[*b.get(i + 1)? as usize];
-            if lo & 0xF0 != 0 || n == 8 {
+        let n;
+        if let (Some(w1), Some(w2)) = (load8(b, i), load8(b, i + 8)) {
+            // Up to 16 digits in two words; an odd count or a 17th digit fails below.
+            let k1 = hex_digit_run(w1);
+            let digits = if k1 == 8 { 8 + hex_digit_run(w2) } else { k1 };
+            if digits % 2 != 0 {
                 return None;
             }
-            data[n] = (hi << 4) | lo;
-            n += 1;
-            i += 2;
+            data[..4].copy_from_slice(&hex_bytes4(w1));
+            data[4..].copy_from_slice(&hex_bytes4(w2));
+            n = digits / 2;
+            i += digits;
+        } else {
+            n = data_bytes(b, &mut i, &mut data)?;
         }
         let end = match b.get(i) {
             Some(b'\n') => i + 1,
             Some(b'\r') if b.get(i + 1) == Some(&b'\n') => i + 2,
             _ => return None,
         };
-        let frame = Frame {
-            ts_ns,
-            bus,
-            id,
-            extended,
-            rtr: false,
-            error: false,
-            fd: false,
-            dir: Direction::Rx,
-            data: data_vec(&data, n),
-        };
-        Some((frame, end))
+        set_classic(out, ts_ns, bus, id, extended, Direction::Rx, &data, n);
+        Some(end)
+    }
+}
+
+/// Hex digit pairs at `b[*i..]` into `data` (at most 8), byte by byte (near the buffer end):
+/// the number of bytes, `*i` moved past them.
+#[inline(never)]
+fn data_bytes(b: &[u8], i: &mut usize, data: &mut [u8; 8]) -> Option<usize> {
+    let mut n = 0;
+    loop {
+        let hi = HEX[*b.get(*i)? as usize];
+        if hi & 0xF0 != 0 {
+            return Some(n);
+        }
+        let lo = HEX[*b.get(*i + 1)? as usize];
+        if lo & 0xF0 != 0 || n == 8 {
+            return None;
+        }
+        data[n] = (hi << 4) | lo;
+        n += 1;
+        *i += 2;
     }
 }
 
@@ -491,7 +492,7 @@ mod tests {
                 };
                 let general = b.decode(line, &mut ctx);
                 let text = String::from_utf8_lossy(line);
-                match a.decode_fast(&buf) {
+                match a.decode_fast_owned(&buf) {
                     Some((frame, n)) => {
                         assert_eq!(n, line.len() + term.len(), "{text}");
                         assert_eq!(general, Ok(Some(Record::Frame(frame))), "{text}");
@@ -502,13 +503,13 @@ mod tests {
                     ),
                 }
                 // Twice: the second time through the cached interface name.
-                if let Some((frame, _)) = a.decode_fast(&buf) {
+                if let Some((frame, _)) = a.decode_fast_owned(&buf) {
                     assert_eq!(general, Ok(Some(Record::Frame(frame))), "{text}");
                 }
             }
             let mut a = CandumpDecoder::default();
             assert!(
-                a.decode_fast(line).is_none(),
+                a.decode_fast_owned(line).is_none(),
                 "{}",
                 String::from_utf8_lossy(line)
             );

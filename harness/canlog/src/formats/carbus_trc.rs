@@ -6,14 +6,15 @@
 //! hex ID (29-bit when it has more than 3 digits or exceeds 7FF), DLC, space-separated data bytes,
 //! then fields that are ignored (a counter and the ASCII rendering).
 
-use crate::formats::{DecodeCtx, LineDecoder};
+use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{
     dec_u64, decimal_ns, hex_byte2, hex_u32, trim, Fields, LineError, LineResult, Split,
 };
 use crate::record::Record;
 use crate::swar::{
-    data_vec, decimal_sep, digits, hex_byte_field, hex_run, line_end, skip_spaces, spaces1,
+    digits, digits_short, hex_byte_field, hex_run, line_end, sep_hex_units, skip_spaces, spaces1,
+    POW10,
 };
 
 /// Decoder (stateless apart from the header check).
@@ -31,15 +32,23 @@ impl LineDecoder for CarbusDecoder {
     /// no blanks around the fields before the data, a one-digit DLC and two-digit bytes; the
     /// fields after the data are ignored as in `decode`. Everything else goes to `decode`.
     #[inline]
-    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
-        let (_, ni) = digits(b, 0, 18)?;
+    fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
+        // `<int>,<frac>` or `<int>.<frac>`: both parts required here.
+        let (int, ni) = digits(b, 0, 18)?;
         let sep = *b.get(ni)?;
-        if sep != b',' && sep != b'.' {
+        if ni == 0 || (sep != b',' && sep != b'.') {
             return None;
         }
-        let (ts_ns, nt) = decimal_sep(b, 0, 9, sep)?;
-        let mut i = tab(b, nt)?;
-        let (ch, nc) = digits(b, i, 3)?;
+        let (frac, nf) = digits(b, ni + 1, 9)?;
+        if nf == 0 {
+            return None;
+        }
+        // int < 10^18 and frac < 10^9: the casts are exact.
+        let ts_ns = (int as i64)
+            .checked_mul(1_000_000_000)?
+            .checked_add(frac as i64 * POW10[9 - nf] as i64)?;
+        let mut i = tab(b, ni + 1 + nf)?;
+        let (ch, nc) = digits_short(b, i, 3)?;
         if nc == 0 || ch == 0 || ch > 256 {
             return None;
         }
@@ -57,12 +66,18 @@ impl LineDecoder for CarbusDecoder {
         }
         i = tab(b, i + 1)?;
         let mut data = [0u8; 8];
-        for (k, d) in data[..len].iter_mut().enumerate() {
-            i = if k == 0 {
-                skip_spaces(b, i)?
-            } else {
-                spaces1(b, i)?
-            };
+        let mut k = 0;
+        if len > 0 {
+            i = skip_spaces(b, i)?;
+            data[0] = hex_byte_field(b, i)?;
+            i += 2;
+            k = 1;
+        }
+        // Common: single spaces between the bytes; the loop below takes any other spacing.
+        let (k, j) = sep_hex_units(b, i, b' ', true, &mut data, k, len);
+        i = j;
+        for d in &mut data[k..len] {
+            i = spaces1(b, i)?;
             *d = hex_byte_field(b, i)?;
             i += 2;
         }
@@ -71,18 +86,19 @@ impl LineDecoder for CarbusDecoder {
         if !matches!(b[i], b'\t' | b'\r' | b'\n') {
             return None;
         }
-        let frame = Frame {
+        let end = line_end(b, i, 0)?;
+        let extended = ni > 3 || id > 0x7FF;
+        set_classic(
+            out,
             ts_ns,
-            bus: (ch - 1) as u8,
+            (ch - 1) as u8,
             id,
-            extended: ni > 3 || id > 0x7FF,
-            rtr: false,
-            error: false,
-            fd: false,
-            dir: Direction::Rx,
-            data: data_vec(&data, len),
-        };
-        Some((frame, line_end(b, i, 0)?))
+            extended,
+            Direction::Rx,
+            &data,
+            len,
+        );
+        Some(end)
     }
 
     fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {

@@ -7,11 +7,11 @@
 //! (`CBC`, `CDP`, `CDR`, `CFC`, `CFA`) → [`Record::Comment`] whose text starts with the tag
 //! (e.g. `CVR 3.1`). `#` lines are comments. Up to 8 data bytes of 1–2 hex digits each.
 
-use crate::formats::{DecodeCtx, LineDecoder};
+use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_u32, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
-use crate::swar::{data_vec, decimal, hex_run, skip_spaces, spaces1};
+use crate::swar::{decimal, hex_run, sep_hex_units, skip_spaces, spaces1};
 
 /// Decoder state (none needed: every CRTD line stands alone).
 #[derive(Default)]
@@ -23,7 +23,7 @@ impl LineDecoder for CrtdDecoder {
     /// `<sec>[.<frac>] [<bus>]R11|R29|T11|T29 <id> <bytes…>` with spaces (no tabs), at most 9
     /// fraction digits, data bytes of one or two hex digits. Everything else goes to `decode`.
     #[inline]
-    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+    fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
         let mut i = skip_spaces(b, 0)?;
         let (ts_ns, nt) = decimal(b, i, 9)?;
         i = spaces1(b, i + nt)?;
@@ -46,9 +46,9 @@ impl LineDecoder for CrtdDecoder {
         if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
             return None;
         }
-        i += ni;
         let mut data = [0u8; 8];
-        let mut n = 0;
+        // Common: single spaces before the bytes; the loop below takes any other layout.
+        let (mut n, mut i) = sep_hex_units(b, i + ni, b' ', false, &mut data, 0, 8);
         let end = loop {
             if !matches!(b[i], b' ' | b'\r' | b'\n') {
                 return None;
@@ -70,18 +70,8 @@ impl LineDecoder for CrtdDecoder {
         if end > crate::MAX_LINE_LEN {
             return None;
         }
-        let frame = Frame {
-            ts_ns,
-            bus,
-            id,
-            extended,
-            rtr: false,
-            error: false,
-            fd: false,
-            dir,
-            data: data_vec(&data, n),
-        };
-        Some((frame, end))
+        set_classic(out, ts_ns, bus, id, extended, dir, &data, n);
+        Some(end)
     }
 
     fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {

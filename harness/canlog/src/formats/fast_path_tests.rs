@@ -38,7 +38,7 @@ fn check(format: Format, header: &[&[u8]], lines: &[&[u8]], fast: &[&[u8]]) {
             };
             let general = general_dec.decode(line, &mut ctx);
             let mut fast_dec = fresh();
-            match fast_dec.decode_fast(&buf) {
+            match fast_dec.decode_fast_owned(&buf) {
                 Some((frame, n)) => {
                     assert_eq!(n, line.len() + term.len(), "{text}");
                     assert_eq!(general, Ok(Some(Record::Frame(frame))), "{text}");
@@ -52,16 +52,16 @@ fn check(format: Format, header: &[&[u8]], lines: &[&[u8]], fast: &[&[u8]]) {
         let mut buf = line.to_vec();
         buf.extend_from_slice(b"\r\n");
         for k in 0..buf.len() {
-            if let Some((_, n)) = fresh().decode_fast(&buf[..k]) {
+            if let Some((_, n)) = fresh().decode_fast_owned(&buf[..k]) {
                 panic!("{text}: took {n} bytes of a {k}-byte cut");
             }
         }
         // Without its terminator the line may continue in the next read: never taken.
-        assert!(fresh().decode_fast(line).is_none(), "{text}");
+        assert!(fresh().decode_fast_owned(line).is_none(), "{text}");
         // A lone CR ends the line as well.
         let mut cr = line.to_vec();
         cr.extend_from_slice(b"\rnext line, long enough for word loads\n");
-        if let Some((frame, n)) = fresh().decode_fast(&cr) {
+        if let Some((frame, n)) = fresh().decode_fast_owned(&cr) {
             assert_eq!(n, line.len() + 1, "{text}");
             let mut w = Warnings::default();
             let mut ctx = DecodeCtx {
@@ -163,7 +163,18 @@ fn crtd_frames() {
         b"1542473901.020305 2T29 1FFFFFFF 0 1 2 3 4 5 6 7",
         b"1542473901 3R11 7FF",
         b"1542473901.5 3R11 7FF   ",
+        b"1.5 R29 0000021a fe 3 12 F 69 05 7 aD ",
+        b"1.5 R11 21A 0 1  2 3",
+        b"1.5 R11 21A 00 11 22 33 44 55 66 77",
         b"1542473901.5 3R11 7FF 0 1 2 3 4 5 6 7 8",
+        b"1542473901.5 3R11 7FF 00 11 22 33 44 55 66 77 88",
+        b"1.5 R11 21A 00 11 22 33 44 55 66 77 8",
+        b"1.5 R11 21A 00 11 2G",
+        b"1.5 R11 21A 00 11,22",
+        b"1.5 R11 21A 00 11 22x",
+        b"1.5 R11 21A 00 11 223",
+        b"1.5 R29 1FFFFFFFF 00",
+        b"1.5 R29 FFFFFFFF 00",
         b"1542473901.5 3R11 800 00",
         b"1542473901.5 0R11 100 00",
         b"1542473901.5 1R11 100 000",
@@ -179,7 +190,7 @@ fn crtd_frames() {
         b"# a comment",
         b"",
     ];
-    check(Format::Crtd, &[], lines, &lines[..5]);
+    check(Format::Crtd, &[], lines, &lines[..8]);
 }
 
 #[test]
@@ -190,7 +201,13 @@ fn gvret_csv_layouts() {
         b"1.5,7FF,False,255,0,",
         b"1.5,7FF,False,255,0",
         b"1.5,7FF,False,255,2,00,11,whatever,else",
+        b"1.5,7fF,false,3,8,a,0b,C,dd,e,F,10,1",
+        b"1.5,7FF,false,0,3,00,11,22,33,44",
+        b"1.5,7FF,false,0,8,00,11,22,33,44,55,66,77",
         b"1.5,800,false,0,1,00",
+        b"1.5,7FF,false,0,3,00,11,2G",
+        b"1.5,7FF,false,0,3,00,11,2 ",
+        b"1.5,7FF,false,0,3,00,11,222",
         b"1.5,20000000,true,0,1,00",
         b"1.5,100,false,256,1,00",
         b"1.5,100,false,0,9,00,11,22,33,44,55,66,77,88",
@@ -207,7 +224,7 @@ fn gvret_csv_layouts() {
         Format::GvretCsv,
         &[b"Time Stamp,ID,Extended,Bus,LEN,D1,D2,D3,D4,D5,D6,D7,D8"],
         lines,
-        &lines[..5],
+        &lines[..7],
     );
     let lines: &[&[u8]] = &[
         b"19536135000,00000109,false,Tx,0,2,00,01,,,,,,",
@@ -234,10 +251,25 @@ fn candump_cuts() {
         b"(1733187989.936605) can0 153#208010FF00FF802E",
         b"(1733187989.936605) can0 1FFFFFFF#",
         b"(1.5) vcan12 7FF#00",
+        b"(1.5) can0 7ff#0011223344556677",
+        b"(1.5) can0 1fffFFFF#aAbBcCdDeEfF0918",
+        b"(1.5) can0 123#0011223344",
+        b"(1.5) can0 123#00112233445566",
         b"(1.5) can0 7FF#00 T",
         b"(1.5) can0 7FF#R",
+        b"(1.5) can0 7FF#001122334455667788",
+        b"(1.5) can0 7FF#00112233445566778",
+        b"(1.5) can0 7FF#0011223344556677_9",
+        b"(1.5) can0 7FF#001",
+        b"(1.5) can0 7FF#0G",
+        b"(1.5) can0 7FF#00.11",
+        b"(1.5) can0 7F#00",
+        b"(1.5) can0 7FFF#00",
+        b"(1.5) can0 1FFFFFFFF#00",
+        b"(1.5) can0 3FFFFFFF#00",
+        b"(1.5) can0 G23#00",
     ];
-    check(Format::Candump, &[], lines, &lines[..3]);
+    check(Format::Candump, &[], lines, &lines[..7]);
 }
 
 #[test]
@@ -247,7 +279,15 @@ fn carbus_trc_records() {
         b"47.016\t1\t0004\t1FFFFFFF\t2\t5A 04\t00000000\tZ",
         b"47,016\t2\t0004\t045\t0\t\t00000000\t",
         b"47,016\t1\t0004\t45A\t2\t5A  04 \t",
+        b"47,016\t1\t0004\t45a\t3\t 5a 0B cC",
         b"47,016\t1\t0004\t45A\t2\t5A 04 11\t",
+        b"47,016\t1\t0004\t45A\t3\t5A 04 1\t",
+        b"47,016\t1\t0004\t45A\t3\t5A 04 1G\t",
+        b"47,016\t1\t0004\t45A\t3\t5A 04 11x\t",
+        b"47,016\t1\t0004\t45A\t3\t5A 04 111\t",
+        b"47,\t1\t0004\t45A\t1\t5A\t",
+        b",5\t1\t0004\t45A\t1\t5A\t",
+        b"47\t1\t0004\t45A\t1\t5A\t",
         b"47,016\t1\t0004\t45A\t2\t5A\t",
         b"47,016\t0\t0004\t45A\t1\t5A\t",
         b"47,016\t1\t0004\t20000000\t1\t5A\t",
@@ -258,7 +298,7 @@ fn carbus_trc_records() {
         b"@ TEXT @ 1 @ 2 @",
         b"",
     ];
-    check(Format::CarbusTrc, &[], lines, &lines[..4]);
+    check(Format::CarbusTrc, &[], lines, &lines[..5]);
 }
 
 #[test]
@@ -269,6 +309,11 @@ fn tattler_csv_records() {
         b"TD11,0.0518,100,88,,7F",
         b"RD11,0.0518,100",
         b"RD11,0.0518,100,",
+        b"RD11,1,7fF,a,0B,c,Dd,e,f,0,1",
+        b"RD11,1,7FF,0,11,2,33,,",
+        b"RD11,1,7FF,0,11,2G",
+        b"RD11,1,7FF,0,11,222",
+        b"RD11,1,7FF,0,11,2 ",
         b"TD11,0.0518,100",
         b"TD11,0.0518,100,;mark",
         b"RD11,0.0518,100,88;note",
@@ -282,5 +327,5 @@ fn tattler_csv_records() {
         b"~~~~~~~~",
         b"",
     ];
-    check(Format::TattlerCsv, &[], lines, &lines[..5]);
+    check(Format::TattlerCsv, &[], lines, &lines[..7]);
 }

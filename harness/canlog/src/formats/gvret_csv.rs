@@ -6,11 +6,11 @@
 //! Exactly LEN data columns are read (1-2 hex digits each); padding columns after them and a
 //! trailing comma are accepted.
 
-use crate::formats::{DecodeCtx, LineDecoder};
+use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_byte12, hex_u32, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{data_vec, decimal, digits, hex_run, line_end};
+use crate::swar::{decimal, digits_short, hex_run, line_end, sep_hex_units};
 
 /// Column positions from the header.
 #[derive(Clone, Copy, Debug)]
@@ -72,7 +72,7 @@ impl GvretDecoder {
     /// byte; the rest of the line after the data columns is ignored as in `decode`. Other layouts
     /// and anything unusual go to `decode`.
     #[inline]
-    fn fast(&self, b: &[u8]) -> Option<(Frame, usize)> {
+    fn fast(&self, b: &[u8], out: &mut Frame) -> Option<usize> {
         let c = self.cols?;
         let with_dir = match (c.ts, c.id, c.ext, c.dir, c.bus, c.len, c.d1) {
             (0, 1, 2, None, Some(3), 4, 5) => false,
@@ -101,7 +101,7 @@ impl GvretDecoder {
             };
             i = comma(b, i + 2)?;
         }
-        let (bus, nb) = digits(b, i, 3)?;
+        let (bus, nb) = digits_short(b, i, 3)?;
         if nb == 0 || bus > 255 {
             return None;
         }
@@ -112,7 +112,9 @@ impl GvretDecoder {
         }
         i += 1;
         let mut data = [0u8; 8];
-        for d in &mut data[..len] {
+        let (k, j) = sep_hex_units(b, i, b',', false, &mut data, 0, len);
+        i = j;
+        for d in &mut data[k..len] {
             i = comma(b, i)?;
             let (v, nv) = hex_run(b, i, 2)?;
             *d = v as u8;
@@ -121,18 +123,9 @@ impl GvretDecoder {
         if !matches!(*b.get(i)?, b',' | b'\r' | b'\n') {
             return None;
         }
-        let frame = Frame {
-            ts_ns,
-            bus: bus as u8,
-            id,
-            extended,
-            rtr: false,
-            error: false,
-            fd: false,
-            dir,
-            data: data_vec(&data, len),
-        };
-        Some((frame, line_end(b, i, 0)?))
+        let end = line_end(b, i, 0)?;
+        set_classic(out, ts_ns, bus as u8, id, extended, dir, &data, len);
+        Some(end)
     }
 }
 
@@ -144,8 +137,8 @@ fn comma(b: &[u8], i: usize) -> Option<usize> {
 
 impl LineDecoder for GvretDecoder {
     #[inline]
-    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
-        self.fast(b)
+    fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
+        self.fast(b, out)
     }
 
     fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::io;
 
 use crate::format::Format;
-use crate::frame::Frame;
+use crate::frame::{Direction, Frame};
 use crate::parse::LineResult;
 use crate::record::Record;
 use crate::warnings::Warnings;
@@ -39,15 +39,62 @@ pub(crate) trait LineDecoder: Send {
     fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>>;
 
     /// Fast path: read the common well-formed frame line at the start of `buf` (buffered input
-    /// that begins at a line start) in one pass, terminator (LF or CRLF) included, and return the
-    /// frame and the number of bytes the line takes. `None` leaves the line to
-    /// [`LineDecoder::decode`]: a decoder returns `Some` only for lines that `decode` reads to
-    /// the same frame without any warning, and never for a line longer than
+    /// that begins at a line start) in one pass, terminator (LF or CRLF) included, into `out`
+    /// (every field overwritten, `data` reusing its capacity), and return the number of bytes
+    /// the line takes. `None` leaves the line to [`LineDecoder::decode`] (and `out` in an
+    /// unspecified but valid state): a decoder returns `Some` only for lines that `decode` reads
+    /// to the same frame without any warning, and never for a line longer than
     /// [`crate::MAX_LINE_LEN`].
     #[inline]
-    fn decode_fast(&mut self, _buf: &[u8]) -> Option<(Frame, usize)> {
+    fn decode_fast(&mut self, _buf: &[u8], _out: &mut Frame) -> Option<usize> {
         None
     }
+
+    /// [`LineDecoder::decode_fast`] into a fresh frame whose fields all hold values no fast
+    /// path produces, so a field the fast path forgets to write shows in the comparison with
+    /// [`LineDecoder::decode`].
+    #[cfg(test)]
+    fn decode_fast_owned(&mut self, buf: &[u8]) -> Option<(Frame, usize)> {
+        let mut out = Frame {
+            ts_ns: i64::MIN + 7,
+            bus: 0xEE,
+            id: 0xFFFF_FFFF,
+            extended: true,
+            rtr: true,
+            error: true,
+            fd: true,
+            dir: crate::frame::Direction::Tx,
+            data: vec![0xEE; 64],
+        };
+        let n = self.decode_fast(buf, &mut out)?;
+        Some((out, n))
+    }
+}
+
+/// Overwrite `out` with a classic (not remote, error or FD) data frame whose data is the first
+/// `len` (<= 8) bytes of `data`, reusing the capacity of `out.data`: the fast paths' one way
+/// to produce a frame.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn set_classic(
+    out: &mut Frame,
+    ts_ns: i64,
+    bus: u8,
+    id: u32,
+    extended: bool,
+    dir: Direction,
+    data: &[u8; 8],
+    len: usize,
+) {
+    out.ts_ns = ts_ns;
+    out.bus = bus;
+    out.id = id;
+    out.extended = extended;
+    out.rtr = false;
+    out.error = false;
+    out.fd = false;
+    out.dir = dir;
+    crate::swar::set_data(&mut out.data, data, len);
 }
 
 /// The text decoder for `format` (which must not be binary).

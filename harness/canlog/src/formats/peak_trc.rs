@@ -12,12 +12,12 @@
 //! [`WarningKind::UnsupportedRecord`]. IDs of 8 hex digits (or above 7FF) are 29-bit. Buses are
 //! 1-based in the file, 0-based in [`Frame::bus`].
 
-use crate::formats::{DecodeCtx, LineDecoder};
+use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::swar::{
-    data_vec, decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+    decimal, digits, digits_short, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
 };
 use crate::warnings::WarningKind;
 
@@ -277,7 +277,7 @@ impl PeakDecoder {
     /// a plain `<digits>[.<digits>]` offset (at most 6 fraction digits), a one-digit length and
     /// two-digit bytes, in a file that declares its 1.x version. Everything else goes to `decode`.
     #[inline]
-    fn fast_v1(&self, b: &[u8], minor: u8) -> Option<(Frame, usize)> {
+    fn fast_v1(&self, b: &[u8], minor: u8, out: &mut Frame) -> Option<usize> {
         let mut i = skip_spaces(b, 0)?;
         let (_, nn) = digits(b, i, 18)?;
         i += nn;
@@ -287,17 +287,19 @@ impl PeakDecoder {
         i = spaces1(b, i + 1)?;
         let (off, no) = decimal(b, i, 6)?;
         i = spaces1(b, i + no)?;
-        let mut frame = new_frame(self.start_ns.saturating_add(off));
+        let ts_ns = self.start_ns.saturating_add(off);
+        let mut bus = 0;
         if minor >= 2 {
-            let (bus, nb) = digits(b, i, 3)?;
-            if nb == 0 || bus == 0 || bus > 256 {
+            let (n, nb) = digits_short(b, i, 3)?;
+            if nb == 0 || n == 0 || n > 256 {
                 return None;
             }
-            frame.bus = (bus - 1) as u8;
+            bus = (n - 1) as u8;
             i = spaces1(b, i + nb)?;
         }
+        let mut dir = Direction::Rx;
         if minor >= 1 {
-            frame.dir = match b.get(i..i + 2)? {
+            dir = match b.get(i..i + 2)? {
                 b"Rx" => Direction::Rx,
                 b"Tx" => Direction::Tx,
                 _ => return None,
@@ -308,8 +310,7 @@ impl PeakDecoder {
         if id > 0x1FFF_FFFF {
             return None;
         }
-        frame.id = id;
-        frame.extended = ni == 8 || id > 0x7FF;
+        let extended = ni == 8 || id > 0x7FF;
         i = spaces1(b, i + ni)?;
         if minor >= 3 {
             if b[i] != b'-' {
@@ -327,16 +328,17 @@ impl PeakDecoder {
         }
         let mut data = [0u8; 8];
         i = spaced_hex_bytes(b, i, len, &mut data)?;
-        frame.data = data_vec(&data, len);
-        Some((frame, line_end(b, i, 0)?))
+        let end = line_end(b, i, 0)?;
+        set_classic(out, ts_ns, bus, id, extended, dir, &data, len);
+        Some(end)
     }
 }
 
 impl LineDecoder for PeakDecoder {
     #[inline]
-    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+    fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
         match self.version {
-            Some((1, minor)) => self.fast_v1(b, minor),
+            Some((1, minor)) => self.fast_v1(b, minor, out),
             _ => None,
         }
     }

@@ -11,11 +11,11 @@
 //! dropped. Lines without a comma (title, rules, key) are comments without timestamp; blank lines
 //! and rule lines are skipped.
 
-use crate::formats::{DecodeCtx, LineDecoder};
+use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_byte12, hex_u32, text, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{data_vec, decimal, hex_run};
+use crate::swar::{decimal, hex_run, sep_hex_units_loop};
 
 /// Decoder (stateless).
 #[derive(Default)]
@@ -29,7 +29,7 @@ impl LineDecoder for TattlerDecoder {
     /// byte fields skipped, no blanks or annotations, at least one byte on `TD` lines (without
     /// bytes they are annotation markers). Everything else goes to `decode`.
     #[inline]
-    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
+    fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
         let (dir, extended) = match b.get(..5)? {
             b"RD11," => (Direction::Rx, false),
             b"RD29," => (Direction::Rx, true),
@@ -38,7 +38,7 @@ impl LineDecoder for TattlerDecoder {
             _ => return None,
         };
         let (ts_ns, nt) = decimal(b, 5, 9)?;
-        let mut i = 5 + nt;
+        let i = 5 + nt;
         if b[i] != b',' {
             return None;
         }
@@ -46,9 +46,10 @@ impl LineDecoder for TattlerDecoder {
         if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
             return None;
         }
-        i += 1 + ni;
         let mut data = [0u8; 8];
-        let mut n = 0;
+        // Common: no empty fields (bytes of one or two digits); the loop below takes any other
+        // layout.
+        let (mut n, mut i) = sep_hex_units_loop(b, i + 1 + ni, b',', false, &mut data, 0, 8);
         let end = loop {
             match *b.get(i)? {
                 b'\n' => break i + 1,
@@ -76,18 +77,8 @@ impl LineDecoder for TattlerDecoder {
         if (dir == Direction::Tx && n == 0) || end > crate::MAX_LINE_LEN {
             return None;
         }
-        let frame = Frame {
-            ts_ns,
-            bus: 0,
-            id,
-            extended,
-            rtr: false,
-            error: false,
-            fd: false,
-            dir,
-            data: data_vec(&data, n),
-        };
-        Some((frame, end))
+        set_classic(out, ts_ns, 0, id, extended, dir, &data, n);
+        Some(end)
     }
 
     fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {

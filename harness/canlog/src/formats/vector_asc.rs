@@ -9,12 +9,12 @@
 //! are 1-based. Other lines with a timestamp (`Start of measurement`, statistics, J1939, …) are
 //! counted as [`WarningKind::UnsupportedRecord`] (`Start of measurement` silently).
 
-use crate::formats::{DecodeCtx, LineDecoder};
+use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::swar::{
-    data_vec, decimal, digits, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+    decimal, digits_short, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
 };
 use crate::warnings::WarningKind;
 
@@ -177,14 +177,14 @@ impl AscDecoder {
     /// spaces (no tabs), hex base, absolute times of at most 9 fraction digits, a one-digit DLC
     /// and two-digit bytes. Everything else goes to `decode`.
     #[inline]
-    fn fast(&self, b: &[u8]) -> Option<(Frame, usize)> {
+    fn fast(&self, b: &[u8], out: &mut Frame) -> Option<usize> {
         if self.decimal || self.relative {
             return None;
         }
         let mut i = skip_spaces(b, 0)?;
         let (ts_ns, nt) = decimal(b, i, 9)?;
         i = spaces1(b, i + nt)?;
-        let (ch, nc) = digits(b, i, 3)?;
+        let (ch, nc) = digits_short(b, i, 3)?;
         if nc == 0 || ch == 0 || ch > 256 {
             return None;
         }
@@ -214,25 +214,16 @@ impl AscDecoder {
         i += 1;
         let mut data = [0u8; 8];
         i = spaced_hex_bytes(b, i, len, &mut data)?;
-        let frame = Frame {
-            ts_ns,
-            bus: (ch - 1) as u8,
-            id,
-            extended,
-            rtr: false,
-            error: false,
-            fd: false,
-            dir,
-            data: data_vec(&data, len),
-        };
-        Some((frame, line_end(b, i, 0)?))
+        let end = line_end(b, i, 0)?;
+        set_classic(out, ts_ns, (ch - 1) as u8, id, extended, dir, &data, len);
+        Some(end)
     }
 }
 
 impl LineDecoder for AscDecoder {
     #[inline]
-    fn decode_fast(&mut self, b: &[u8]) -> Option<(Frame, usize)> {
-        self.fast(b)
+    fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
+        self.fast(b, out)
     }
 
     fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
