@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Runs the SocketCAN integration tests (harness/replay/tests/vm_socketcan.rs) against a real Linux
 # kernel: Debian 12's stock kernel booted in a throw-away QEMU VM, with can/can-raw/can-dev/vcan.
+# In the same boot, the bench slice over SocketCAN (harness/tests/vm_bench_socketcan.rs): mosquitto,
+# `ovms-emu --can-socketcan vcan0` as a separate process (rigs/bench-emu-socketcan.yaml) and the
+# harness's bench runner feeding it through vcan0; cadence, heartbeat and will on the wall clock.
 #
 #   ci/socketcan-vm.sh            build, boot, test; exit 0 only if the tests passed
 #
 # Needs Debian/Ubuntu with apt (missing packages are installed: qemu-system-x86, busybox-static, xz-utils,
-# kmod, cpio), root (for apt-get) and cargo. The kernel .deb is downloaded and unpacked, not
-# installed. Everything is cached under build/vm/ (gitignored); the test binary is built
-# statically into build/vm-target/. Environment knobs:
-#   OVMS_HIL_VM_TIMEOUT   seconds before a hung VM is killed (default 150)
+# kmod, cpio, mosquitto), root (for apt-get) and cargo. The kernel .deb is downloaded and unpacked, not
+# installed. Everything is cached under build/vm/ (gitignored); the replay test binary and ovms-emu
+# (feature socketcan) are built statically, without debug info, into build/vm-target/. The bench
+# test is the one `cargo test --workspace` builds (target/ or $CARGO_TARGET_DIR, so CI reuses it),
+# copied stripped with the libraries ldd lists, like the host's mosquitto. Environment knobs:
+#   OVMS_HIL_VM_TIMEOUT   seconds before a hung VM is killed (default 240)
 #   OVMS_HIL_VM_ACCEL     force "tcg" or "kvm" (default: kvm only when kvm_intel/kvm_amd is loaded)
 #   OVMS_HIL_VM_EXTRA     extra shell command lines to run in the guest after the tests (ci/bench-replay.sh)
 #   OVMS_HIL_VM_BINS      extra files (space-separated paths; static binaries, scripts) for /tests
@@ -21,7 +26,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VMDIR=$ROOT/build/vm
 TARGET_DIR=$ROOT/build/vm-target
 TRIPLE=x86_64-unknown-linux-gnu
-TIMEOUT=${OVMS_HIL_VM_TIMEOUT:-150}
+TIMEOUT=${OVMS_HIL_VM_TIMEOUT:-240}
+RIG=$ROOT/rigs/bench-emu-socketcan.yaml
 LOG=$ROOT/scenarios/logs/tesla-model-s_savvycan-example.candump.log
 CAN_MODULES="can can-raw can-dev vcan"
 
@@ -31,7 +37,7 @@ START=$(date +%s)
 
 # --- 1. host packages (idempotent) --------------------------------------------------------------
 need=()
-for pkg in qemu-system-x86 busybox-static kmod cpio xz-utils; do
+for pkg in qemu-system-x86 busybox-static kmod cpio xz-utils mosquitto; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -43,6 +49,7 @@ if ((${#need[@]})); then
 fi
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
 [ -x /bin/busybox ] || die "/bin/busybox (busybox-static) not found"
+[ -x /usr/sbin/mosquitto ] || die "/usr/sbin/mosquitto (mosquitto) not found"
 
 # --- 2. kernel: download + unpack + depmod + PVH vmlinux (cached) ---------------------------------
 mkdir -p "$VMDIR"
@@ -70,21 +77,39 @@ fi
 KVER=$(cat "$VMDIR/kernel.done")
 MODDIR=$VMDIR/kernel/lib/modules/$KVER
 
-# --- 3. static test binary ----------------------------------------------------------------------
-say "building the static test binary (cargo test --no-run, $TRIPLE, crt-static)"
+# --- 3. test binaries and ovms-emu ---------------------------------------------------------------
+say "building the VM binaries (static: vm_socketcan, ovms-emu --features socketcan; host: vm_bench_socketcan)"
 BUILD_LOG=$VMDIR/cargo-build.log
-( cd "$ROOT" && RUSTFLAGS="-C target-feature=+crt-static" CARGO_TARGET_DIR=$TARGET_DIR \
-    cargo test -p ovms-replay --features vm-tests --test vm_socketcan --no-run --target $TRIPLE \
-    --message-format=json-render-diagnostics >"$BUILD_LOG.json" 2>"$BUILD_LOG" ) \
-    || { tail -30 "$BUILD_LOG" >&2; die "cargo build of the VM tests failed"; }
-TEST_BIN=$(grep -o '"executable":"[^"]*vm_socketcan-[^"]*"' "$BUILD_LOG.json" | tail -1 | cut -d'"' -f4)
-[ -x "$TEST_BIN" ] || die "test binary not found in cargo output"
-file "$TEST_BIN" 2>/dev/null | grep -q "dynamically linked" && die "$TEST_BIN is not static"
+vm_cargo() { # vm_cargo static|host ARGS...: cargo ARGS, the JSON messages appended to $BUILD_LOG.json
+    local how=$1; shift
+    ( cd "$ROOT" && if [ "$how" = static ]; then
+          export RUSTFLAGS="-C target-feature=+crt-static" CARGO_PROFILE_DEV_DEBUG=0 CARGO_TARGET_DIR=$TARGET_DIR
+          set -- "$@" --target $TRIPLE
+      else export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}; fi
+      cargo "$@" --message-format=json-render-diagnostics >>"$BUILD_LOG.json" 2>>"$BUILD_LOG" ) \
+        || { tail -30 "$BUILD_LOG" >&2; die "cargo $* ($how, for the VM) failed"; }
+}
+: >"$BUILD_LOG.json"; : >"$BUILD_LOG"
+vm_cargo static test -p ovms-replay --features vm-tests --test vm_socketcan --no-run
+vm_cargo static build -p ovms-emu --features socketcan --bin ovms-emu
+# Exactly the README's `cargo test --workspace` (with --no-run): the same units and features, so
+# in CI, which ran it before, nothing is rebuilt (a narrower --test would re-resolve features).
+vm_cargo host test --workspace --no-run
+built() { grep -o "\"executable\":\"[^\"]*/$1[^\"]*\"" "$BUILD_LOG.json" | tail -1 | cut -d'"' -f4; }
+TEST_BIN=$(built vm_socketcan-)
+BENCH_BIN=$(built vm_bench_socketcan-)
+EMU_BIN=$(built "$TRIPLE/debug/ovms-emu")
+for b in "$TEST_BIN" "$BENCH_BIN" "$EMU_BIN"; do
+    [ -n "$b" ] && [ -x "$b" ] || die "a VM binary was not found in cargo's output ($BUILD_LOG.json)"
+done
+for b in "$TEST_BIN" "$EMU_BIN"; do
+    file "$b" 2>/dev/null | grep -q "dynamically linked" && die "$b is not static"
+done
 
 # --- 4. initramfs -------------------------------------------------------------------------------
 STAGE=$VMDIR/initramfs
 rm -rf "$STAGE"
-mkdir -p "$STAGE"/{bin,dev,proc,sys,tmp,tests,data,lib/modules}
+mkdir -p "$STAGE"/{bin,dev,etc,proc,sys,tmp,tests,data,lib/modules}
 cp /bin/busybox "$STAGE/bin/busybox"
 cp "$ROOT/ci/vm/init.sh" "$STAGE/init"
 chmod +x "$STAGE/init"
@@ -109,16 +134,29 @@ for p in "${order[@]}"; do
     basename "$p" >> "$STAGE/lib/modules/load-order"
 done
 cp "$TEST_BIN" "$STAGE/tests/vm_socketcan"
-cp "$LOG" "$STAGE/data/"
-echo "vm_socketcan --test-threads=1 --show-output" > "$STAGE/tests/run-list"
+strip --strip-debug -o "$STAGE/tests/vm_bench_socketcan" "$BENCH_BIN" 2>/dev/null \
+    || cp "$BENCH_BIN" "$STAGE/tests/vm_bench_socketcan"
+cp "$EMU_BIN" "$STAGE/tests/ovms-emu"
+cp "$LOG" "$RIG" "$STAGE/data/"
+# mosquitto runs as root (`user root`, which it looks up in /etc/passwd).
+echo "root:x:0:0:root:/tmp:/bin/sh" > "$STAGE/etc/passwd"
+echo "root:x:0:" > "$STAGE/etc/group"
+{
+    echo "vm_socketcan --test-threads=1 --show-output"
+    echo "OVMS_EMU=/tests/ovms-emu OVMS_HIL_VM_RIG=/data/$(basename "$RIG") vm_bench_socketcan --ignored --show-output"
+} > "$STAGE/tests/run-list"
 for b in ${OVMS_HIL_VM_BINS:-}; do cp "$b" "$STAGE/tests/"; done
 if [ -n "${OVMS_HIL_VM_EXTRA:-}" ]; then printf "%s\n" "$OVMS_HIL_VM_EXTRA" >> "$STAGE/tests/run-list"; fi
-for t in ${OVMS_HIL_VM_TOOLS:-}; do
-    tp=$(command -v "$t") || die "tool $t not found on the host"
-    cp "$tp" "$STAGE/bin/"
-    for lib in $(ldd "$tp" 2>/dev/null | grep -o '/[^ ]*'); do
+copy_libs() { # the shared libraries (and loader) ldd lists for $1, at their paths
+    for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
         mkdir -p "$STAGE$(dirname "$lib")"; cp -L "$lib" "$STAGE$lib"
     done
+}
+copy_libs "$BENCH_BIN"
+for t in /usr/sbin/mosquitto ${OVMS_HIL_VM_TOOLS:-}; do
+    tp=$(command -v "$t") || die "tool $t not found on the host"
+    cp "$tp" "$STAGE/bin/"
+    copy_libs "$tp"
 done
 (cd "$STAGE" && find . -print0 | busybox cpio --null -o -H newc 2>/dev/null | gzip -1 > "$VMDIR/initramfs.cpio.gz")
 

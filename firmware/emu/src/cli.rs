@@ -113,6 +113,12 @@ struct Args {
     #[arg(long, value_name = "HOST:PORT")]
     can_simulate: Option<SocketAddr>,
 
+    /// Feed the frames received on a SocketCAN interface to the vehicle decoder, as
+    /// --can-simulate does (repeatable: the n-th IFACE feeds CAN n, or BUS=IFACE with BUS 1-9).
+    /// Needs a build with the cargo feature `socketcan` and a kernel with CAN (AF_CAN).
+    #[arg(long, value_name = "[BUS=]IFACE")]
+    can_socketcan: Vec<String>,
+
     /// Testing aid: retry a failed connection attempt after SECS (doubling per consecutive
     /// failure, up to --retry-max) instead of the profile's fixed 20-60 s.
     #[arg(long, value_name = "SECS")]
@@ -151,6 +157,7 @@ struct Settings {
     config: EmuConfig,
     control: Option<SocketAddr>,
     can_simulate: Option<SocketAddr>,
+    can_socketcan: Vec<ovms_emu::socketcan::SocketCanBus>,
 }
 
 fn split_assignment<'a>(flag: &str, s: &'a str) -> Result<(&'a str, &'a str), Failure> {
@@ -252,6 +259,8 @@ impl Settings {
             config,
             control: a.control,
             can_simulate: a.can_simulate,
+            can_socketcan: ovms_emu::socketcan::parse_buses(&a.can_socketcan)
+                .map_err(Failure::Usage)?,
         })
     }
 }
@@ -340,6 +349,7 @@ async fn run(s: Settings) -> Result<(), String> {
         Some(addr) => Some(bind(addr, "CAN simulate server").await?),
         None => None,
     };
+    let socketcan = ovms_emu::socketcan::open(&s.can_socketcan)?;
     info!(
         "ovms-emu: profile {}, broker {}, clock {:?}",
         s.config.profile.name(),
@@ -353,6 +363,9 @@ async fn run(s: Settings) -> Result<(), String> {
     }
     if let Some(l) = simulate {
         servers.push(tokio::spawn(ovms_emu::simulate::serve(l, handle.clone())));
+    }
+    for c in socketcan {
+        servers.push(tokio::spawn(ovms_emu::socketcan::feed(c, handle.clone())));
     }
     stop.await;
     info!("stopping (no DISCONNECT is sent: the broker publishes the will)");

@@ -15,6 +15,8 @@
 //! - [`control`]: the line-based control protocol (parser without I/O, and its TCP server).
 //! - [`control_client`]: a client of that protocol, for a harness running `ovms-emu` as a process.
 //! - [`simulate`]: the CAN "simulate" TCP server feeding CRTD frames to the module.
+//! - [`socketcan`]: `--can-socketcan`, frames from a SocketCAN interface fed the same way
+//!   (feature `socketcan`).
 //!
 //! Contract with the firmware it emulates: the edge never sends DISCONNECT unless the core asks
 //! (the shipped firmware never does), so the broker publishes the will on every stop, kill or cut.
@@ -33,6 +35,7 @@ pub mod handle;
 pub mod mqtt;
 pub mod secret;
 pub mod simulate;
+pub mod socketcan;
 pub mod tls;
 
 pub use broker::BrokerUrl;

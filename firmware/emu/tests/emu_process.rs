@@ -959,3 +959,39 @@ fn keepalive_reaches_the_wire_as_pingreq() {
         Duration::from_secs(5),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `--can-socketcan`: documented in --help; a bad value is a usage error; without AF_CAN, a
+// missing interface or a build without the `socketcan` feature it exits 1 naming the cause.
+
+#[test]
+fn can_socketcan_errors_are_clear_and_exit_without_a_panic() {
+    let (code, help) = run_emu(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        help.contains("--can-socketcan") && help.contains("socketcan"),
+        "{help}"
+    );
+    let base = ["--broker", "mqtt://127.0.0.1:1", "--can-socketcan"];
+    let with = |v: &'static str| -> Vec<&'static str> {
+        let mut a = base.to_vec();
+        a.push(v);
+        a
+    };
+    let (code, out) = run_emu(&with("0=vcan0"));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("--can-socketcan \"0=vcan0\": bus \"0\" must be 1-9"),
+        "{out}"
+    );
+    // An interface that exists nowhere: on this host (no AF_CAN) or a CAN-capable one alike.
+    let (code, out) = run_emu(&with("ovmsnocan9"));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(!out.contains("panicked"), "{out}");
+    let want = if cfg!(feature = "socketcan") {
+        "--can-socketcan ovmsnocan9 (CAN1): this kernel has no CAN support or interface ovmsnocan9 is missing"
+    } else {
+        "--can-socketcan ovmsnocan9: this ovms-emu was built without the `socketcan` feature"
+    };
+    assert!(out.contains(want), "{out}");
+}
