@@ -242,10 +242,17 @@ mod tests {
     #[test]
     fn shipped_bench_rigs_lint_clean() {
         let rigs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rigs");
-        for name in ["bench-emu-process.yaml", "bench-ovms-v3.yaml"] {
-            let f = lint(&[rigs.join(name)]);
-            assert!(f.iter().all(|f| !f.error), "{name}: {f:?}");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&rigs).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with("bench-") && name.ends_with(".yaml") {
+                let f = lint(std::slice::from_ref(&path));
+                assert!(f.iter().all(|f| !f.error), "{name}: {f:?}");
+                n += 1;
+            }
         }
+        assert!(n >= 3, "only {n} bench rigs found in {}", rigs.display());
     }
 
     #[test]

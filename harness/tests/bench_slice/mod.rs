@@ -308,7 +308,9 @@ pub async fn run_slice(rig: BenchRig, emu_log: &Path) -> SliceReport {
     tap.stop().await;
     let wall = started.elapsed();
     eprintln!("bench rig proof: {:.1} s wall", wall.as_secs_f64());
-    assert!(wall < Duration::from_secs(90), "{wall:?}");
+    // Seconds, not the ten minutes of the firmware's default intervals (about 25 s alone; the
+    // bound leaves room for a loaded 2-core machine).
+    assert!(wall < Duration::from_secs(150), "{wall:?}");
     SliceReport {
         cadence: cadence.intervals,
         heartbeat,
