@@ -4,38 +4,13 @@
 //! feature (green), then run it against a module whose charging cadence differs (red, naming the
 //! topics and times), with the `--html` page marking the failures.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod hil_cli;
+
+use std::process::Command;
+
+use hil_cli::{hil, root, s, text};
 
 const LOG: &str = "scenarios/logs/tesla-roadster_20120218.charge-topoff.csv";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .expect("repository root")
-}
-
-fn hil(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ovms-hil"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("ovms-hil runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 #[test]
 fn a_recorded_replay_scaffolds_into_a_feature_that_catches_a_cadence_change() {

@@ -7,43 +7,18 @@
 //! charge log and an app live from t=30 s to t=200 s), scaffolded and run through the `ovms-hil`
 //! binary.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod hil_cli;
+
+use std::path::Path;
 
 use ovms_firmware::profile::Profile;
 use ovms_hil_fieldbug::scaffold::ExpectedTimeline;
 use ovms_hil_fieldbug::simulate::{simulate_capture, SimClient, SimOptions};
 use ovms_hil_net::capture::CaptureWriter;
 
+use hil_cli::{hil, root, s, text};
+
 const LOG: &str = "scenarios/logs/tesla-roadster_20120218.charge-topoff.csv";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .expect("repository root")
-}
-
-fn hil(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ovms-hil"))
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("ovms-hil runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 /// A recording directory: the log, the capture of a draft module with an app live for most of
 /// the charge, and recording.yaml.
