@@ -4,6 +4,9 @@
 # In the same boot, the bench slice over SocketCAN (harness/tests/vm_bench_socketcan.rs): mosquitto,
 # `ovms-emu --can-socketcan vcan0` as a separate process (rigs/bench-emu-socketcan.yaml) and the
 # harness's bench runner feeding it through vcan0; cadence, heartbeat and will on the wall clock.
+# Then `ovms-hil record --can vcan0 --replay <Roadster slice>` against the same rig
+# (harness/tests/vm_record_socketcan.rs): the frames heard on vcan0 and the module's capture on
+# one time base, a whole slice and one stopped by SIGINT.
 #
 #   ci/socketcan-vm.sh            build, boot, test; exit 0 only if the tests passed
 #
@@ -11,8 +14,9 @@
 # kmod, cpio, mosquitto), root (for apt-get) and cargo. The kernel .deb is downloaded and unpacked, not
 # installed. Everything is cached under build/vm/ (gitignored); the replay test binary and ovms-emu
 # (feature socketcan) are built statically, without debug info, into build/vm-target/. The bench
-# test is the one `cargo test --workspace` builds (target/ or $CARGO_TARGET_DIR, so CI reuses it),
-# copied stripped with the libraries ldd lists, like the host's mosquitto. Environment knobs:
+# and record tests and the ovms-hil binary are the ones `cargo test --workspace` builds (target/ or
+# $CARGO_TARGET_DIR, so CI reuses them), copied stripped with the libraries ldd lists, like the
+# host's mosquitto. Environment knobs:
 #   OVMS_HIL_VM_TIMEOUT   seconds before a hung VM is killed (default 240)
 #   OVMS_HIL_VM_ACCEL     force "tcg" or "kvm" (default: kvm only when kvm_intel/kvm_amd is loaded)
 #   OVMS_HIL_VM_EXTRA     extra shell command lines to run in the guest after the tests (ci/bench-replay.sh)
@@ -29,6 +33,9 @@ TRIPLE=x86_64-unknown-linux-gnu
 TIMEOUT=${OVMS_HIL_VM_TIMEOUT:-240}
 RIG=$ROOT/rigs/bench-emu-socketcan.yaml
 LOG=$ROOT/scenarios/logs/tesla-model-s_savvycan-example.candump.log
+# The record test replays the first 10 s of a Roadster charge (the CSV's header and 145 frames).
+ROADSTER=$ROOT/scenarios/logs/tesla-roadster_20120218.charge-topoff.csv
+ROADSTER_LINES=152
 CAN_MODULES="can can-raw can-dev vcan"
 
 say() { printf '[socketcan-vm] %s\n' "$*" >&2; }
@@ -78,7 +85,7 @@ KVER=$(cat "$VMDIR/kernel.done")
 MODDIR=$VMDIR/kernel/lib/modules/$KVER
 
 # --- 3. test binaries and ovms-emu ---------------------------------------------------------------
-say "building the VM binaries (static: vm_socketcan, ovms-emu --features socketcan; host: vm_bench_socketcan)"
+say "building the VM binaries (static: vm_socketcan, ovms-emu --features socketcan; host: vm_bench_socketcan, vm_record_socketcan, ovms-hil)"
 BUILD_LOG=$VMDIR/cargo-build.log
 vm_cargo() { # vm_cargo static|host ARGS...: cargo ARGS, the JSON messages appended to $BUILD_LOG.json
     local how=$1; shift
@@ -98,8 +105,10 @@ vm_cargo host test --workspace --no-run
 built() { grep -o "\"executable\":\"[^\"]*/$1[^\"]*\"" "$BUILD_LOG.json" | tail -1 | cut -d'"' -f4; }
 TEST_BIN=$(built vm_socketcan-)
 BENCH_BIN=$(built vm_bench_socketcan-)
+RECORD_BIN=$(built vm_record_socketcan-)
+HIL_BIN=$(built debug/ovms-hil)
 EMU_BIN=$(built "$TRIPLE/debug/ovms-emu")
-for b in "$TEST_BIN" "$BENCH_BIN" "$EMU_BIN"; do
+for b in "$TEST_BIN" "$BENCH_BIN" "$RECORD_BIN" "$HIL_BIN" "$EMU_BIN"; do
     [ -n "$b" ] && [ -x "$b" ] || die "a VM binary was not found in cargo's output ($BUILD_LOG.json)"
 done
 for b in "$TEST_BIN" "$EMU_BIN"; do
@@ -136,14 +145,22 @@ done
 cp "$TEST_BIN" "$STAGE/tests/vm_socketcan"
 strip --strip-debug -o "$STAGE/tests/vm_bench_socketcan" "$BENCH_BIN" 2>/dev/null \
     || cp "$BENCH_BIN" "$STAGE/tests/vm_bench_socketcan"
+strip --strip-debug -o "$STAGE/tests/vm_record_socketcan" "$RECORD_BIN" 2>/dev/null \
+    || cp "$RECORD_BIN" "$STAGE/tests/vm_record_socketcan"
+# The recorder runs as a subprocess of vm_record_socketcan (OVMS_HIL_BIN); no symbols (-20 MB).
+strip --strip-all -o "$STAGE/tests/ovms-hil" "$HIL_BIN" 2>/dev/null || cp "$HIL_BIN" "$STAGE/tests/ovms-hil"
 cp "$EMU_BIN" "$STAGE/tests/ovms-emu"
 cp "$LOG" "$RIG" "$STAGE/data/"
+SLICE=/data/$(basename "$ROADSTER" .csv).first10s.csv
+head -n "$ROADSTER_LINES" "$ROADSTER" > "$STAGE$SLICE"
 # mosquitto runs as root (`user root`, which it looks up in /etc/passwd).
 echo "root:x:0:0:root:/tmp:/bin/sh" > "$STAGE/etc/passwd"
 echo "root:x:0:" > "$STAGE/etc/group"
 {
     echo "vm_socketcan --test-threads=1 --show-output"
     echo "OVMS_EMU=/tests/ovms-emu OVMS_HIL_VM_RIG=/data/$(basename "$RIG") vm_bench_socketcan --ignored --show-output"
+    echo "OVMS_EMU=/tests/ovms-emu OVMS_HIL_VM_RIG=/data/$(basename "$RIG") OVMS_HIL_BIN=/tests/ovms-hil" \
+        "OVMS_HIL_VM_RECORD_LOG=$SLICE vm_record_socketcan --ignored --test-threads=1 --show-output"
 } > "$STAGE/tests/run-list"
 for b in ${OVMS_HIL_VM_BINS:-}; do cp "$b" "$STAGE/tests/"; done
 if [ -n "${OVMS_HIL_VM_EXTRA:-}" ]; then printf "%s\n" "$OVMS_HIL_VM_EXTRA" >> "$STAGE/tests/run-list"; fi
@@ -152,7 +169,7 @@ copy_libs() { # the shared libraries (and loader) ldd lists for $1, at their pat
         mkdir -p "$STAGE$(dirname "$lib")"; cp -L "$lib" "$STAGE$lib"
     done
 }
-copy_libs "$BENCH_BIN"
+for b in "$BENCH_BIN" "$RECORD_BIN" "$HIL_BIN"; do copy_libs "$b"; done
 for t in /usr/sbin/mosquitto ${OVMS_HIL_VM_TOOLS:-}; do
     tp=$(command -v "$t") || die "tool $t not found on the host"
     cp "$tp" "$STAGE/bin/"
@@ -187,7 +204,7 @@ VM_END=$(date +%s)
 
 tr -d '\r' <"$CONSOLE" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' > "$CONSOLE.txt"
 if [ "$RC" = 1 ] && grep -q '^VMTEST-RESULT: PASS' "$CONSOLE.txt"; then
-    grep -E '^(test |test result|replayed|VMTEST|BENCH)' "$CONSOLE.txt" >&2 || true
+    grep -E '^(test |test result|replayed|VMTEST|BENCH|RECORD)' "$CONSOLE.txt" >&2 || true
     say "PASS (qemu rc 1, VM $((VM_END - VM_START)) s, total $(( $(date +%s) - START )) s)"
     exit 0
 fi

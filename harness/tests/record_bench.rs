@@ -14,25 +14,23 @@
 //! Each test has its own ports, pid and log files, so they run in parallel with the other
 //! bench tests.
 
-use std::io::{BufRead, BufReader, Read};
+mod record_check;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ovms_canlog::{Frame, ReadOptions};
-use ovms_hil_fieldbug::scaffold::{Recording, RecordingOverrides};
-use ovms_hil_net::capture::{read_capture, CaptureRecord, Source};
+use ovms_canlog::Frame;
+use ovms_hil_net::capture::Source;
+use record_check::{
+    check_recording, crtd_frames, interrupt_at_first_progress, read_frames, reported_frames, root,
+    s, text,
+};
 
 const LOG: &str = "scenarios/logs/tesla-roadster_20120218.charge-topoff.csv";
-const PREFIX: &str = "ovms/hil/EMUBENCH/";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .expect("repository root")
-}
+/// The module's `v.b.soc` follows the SOC frame within this many seconds (on the host).
+const SOC_WITHIN: f64 = 3.5;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -40,19 +38,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 /// A copy of `rigs/bench-emu-process.yaml` in `dir` with this test's ports, pid and log files
@@ -129,102 +114,7 @@ fn record_cmd(bench: &BenchEmu, out: &Path, speed: &str) -> Command {
 }
 
 fn log_frames() -> Vec<Frame> {
-    ovms_canlog::open(&root().join(LOG), &ReadOptions::default())
-        .unwrap()
-        .frames()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-fn crtd_frames(rec: &Path) -> Vec<Frame> {
-    ovms_canlog::open(&rec.join("can.crtd"), &ReadOptions::default())
-        .unwrap()
-        .frames()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
-/// The frame content (bus, id, data), not the time.
-fn key(f: &Frame) -> (u8, u32, bool, Vec<u8>) {
-    (f.bus, f.id, f.extended, f.data.clone())
-}
-
-fn is_soc_frame(f: &Frame) -> bool {
-    f.id == 0x100 && f.data.first() == Some(&0x80)
-}
-
-/// The checks both recordings must pass; returns the capture.
-fn check_recording(rec: &Path, frames: &[Frame], speed: f64) -> Vec<CaptureRecord> {
-    // recording.yaml reads back as the scaffold reads it.
-    let r = Recording::load(rec, &RecordingOverrides::default()).unwrap();
-    assert_eq!(r.vehicle, "tesla-roadster");
-    assert_eq!(r.profile, "fw-3.3.006");
-    assert_eq!(
-        (r.vehicle_id.as_str(), r.user.as_str()),
-        ("EMUBENCH", "hil")
-    );
-    assert_eq!(
-        r.params.get("updatetime.idle").map(String::as_str),
-        Some("2"),
-        "the shortened intervals the module ran with: {:?}",
-        r.params
-    );
-    let lead_in = r.lead_in_secs.expect("lead_in_secs") as f64;
-
-    // Exactly the log's frames, in order (a prefix when interrupted), each sent no earlier than
-    // scheduled (module time: lead_in + log offset / speed) and not much later.
-    let log = log_frames();
-    assert!(!frames.is_empty());
-    assert_eq!(
-        frames.iter().map(key).collect::<Vec<_>>(),
-        log[..frames.len()].iter().map(key).collect::<Vec<_>>()
-    );
-    let log0 = log[0].ts_ns;
-    let mut late_max = 0.0f64;
-    for (f, l) in frames.iter().zip(&log) {
-        let due = lead_in + (l.ts_ns - log0) as f64 / 1e9 / speed;
-        let at = f.ts_secs();
-        assert!(at >= due - 1e-6, "frame sent at {at} before its time {due}");
-        late_max = late_max.max(at - due);
-    }
-    assert!(late_max < 1.0, "a frame was sent {late_max:.3} s late");
-
-    // The capture: finalised (every record on the module time base), without the harness's
-    // barrier sentinels and command channel, with the module's SOC after the frame carrying it.
-    let capture = read_capture(rec.join("capture.jsonl")).unwrap();
-    assert!(capture.iter().all(|r| r.t.is_some()), "records without t");
-    assert!(
-        !capture.iter().any(|r| r
-            .topic
-            .as_deref()
-            .is_some_and(|t| t.starts_with("ovms-hil/") || t.contains("/client/ovms-hil/"))),
-        "harness traffic left in the capture"
-    );
-    let soc_topic = format!("{PREFIX}metric/v/b/soc");
-    let soc_at = |src: Source| {
-        capture
-            .iter()
-            .find(|r| {
-                r.src == src
-                    && r.topic.as_deref() == Some(soc_topic.as_str())
-                    && r.payload.as_deref() == Some("96")
-            })
-            .and_then(|r| r.t)
-            .unwrap_or_else(|| panic!("no {src:?} v.b.soc = 96 in the capture"))
-    };
-    let first_soc_frame = frames
-        .iter()
-        .find(|f| is_soc_frame(f))
-        .expect("a SOC frame was sent")
-        .ts_secs();
-    let (tap, seen) = (soc_at(Source::Tap), soc_at(Source::Observer));
-    assert!(
-        first_soc_frame < tap && tap <= seen,
-        "SOC frame at {first_soc_frame}, module publish at {tap}, observer at {seen}"
-    );
-    // The module's 1-s ticker: the publish follows the frame within a pass or two.
-    assert!(tap - first_soc_frame < 3.5, "{first_soc_frame} -> {tap}");
-    capture
+    read_frames(&root().join(LOG))
 }
 
 #[test]
@@ -249,7 +139,7 @@ fn a_roadster_log_recorded_from_a_bench_module_through_its_simulate_server() {
 
     let frames = crtd_frames(&rec);
     assert_eq!(frames.len(), 3200, "exactly the frames sent");
-    let capture = check_recording(&rec, &frames, 20.0);
+    let capture = check_recording(&rec, &frames, &log_frames(), 20.0, SOC_WITHIN);
     // The capture spans the log and its tail; the CONNECT precedes the first frame.
     let connect = capture
         .iter()
@@ -279,48 +169,18 @@ fn ctrl_c_stops_a_bench_recording_cleanly_and_loses_nothing() {
     let bench = BenchEmu::new(tmp.path(), &emu_binary());
     let rec = tmp.path().join("rec");
     // At 5x the log would take 45 s: interrupted at the first progress line.
-    let mut child = record_cmd(&bench, &rec, "5")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        if err.read_line(&mut line).unwrap() == 0 {
-            let _ = child.wait();
-            panic!(
-                "record ended before its first progress line: {seen}\nemu log:\n{}",
-                bench.emu_log()
-            );
-        }
-        seen.push_str(&line);
-        if line.starts_with("recording: t=") {
-            break;
-        }
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let mut rest = String::new();
-    err.read_to_string(&mut rest).unwrap();
-    let status = child.wait().unwrap();
-    seen.push_str(&rest);
+    let (status, seen) = interrupt_at_first_progress(record_cmd(&bench, &rec, "5"), || {
+        format!("emu log:\n{}", bench.emu_log())
+    });
     assert_eq!(status.code(), Some(0), "{seen}");
     assert!(seen.contains("(stopped by Ctrl-C)"), "{seen}");
 
     // Everything reported is on disk and readable.
-    let reported: usize = regex::Regex::new(r"recorded (\d+) frames")
-        .unwrap()
-        .captures(&seen)
-        .and_then(|c| c[1].parse().ok())
-        .unwrap_or_else(|| panic!("{seen}"));
+    let reported = reported_frames(&seen);
     assert!(reported > 0 && reported < 3200, "not interrupted: {seen}");
     let frames = crtd_frames(&rec);
     assert_eq!(frames.len(), reported, "{seen}");
-    let capture = check_recording(&rec, &frames, 5.0);
+    let capture = check_recording(&rec, &frames, &log_frames(), 5.0, SOC_WITHIN);
     // Nothing after the end: the last frame and the last record are close together.
     let last_frame = frames.last().unwrap().ts_secs();
     let last_record = capture.iter().filter_map(|r| r.t).fold(0.0, f64::max);
