@@ -14,6 +14,7 @@
 //! Each test has its own ports, pid and log files, so they run in parallel with the other
 //! bench tests.
 
+mod hil_cli;
 mod record_check;
 
 use std::net::TcpListener;
@@ -25,7 +26,7 @@ use ovms_canlog::Frame;
 use ovms_hil_net::capture::Source;
 use record_check::{
     check_recording, crtd_frames, interrupt_at_first_progress, read_frames, reported_frames, root,
-    s, text,
+    s, text, KillPidFile,
 };
 
 const LOG: &str = "scenarios/logs/tesla-roadster_20120218.charge-topoff.csv";
@@ -44,7 +45,7 @@ fn free_port() -> u16 {
 /// and `ovms-emu` binary; the emu is killed (pid file) when this is dropped.
 struct BenchEmu {
     rig: PathBuf,
-    pid: PathBuf,
+    pid: KillPidFile,
     log: PathBuf,
     sim: String,
 }
@@ -73,21 +74,16 @@ impl BenchEmu {
         assert!(!text.contains("/tmp/ovms-hil-bench-emu"), "{text}");
         let rig = dir.join("rig.yaml");
         std::fs::write(&rig, text).unwrap();
-        BenchEmu { rig, pid, log, sim }
+        BenchEmu {
+            rig,
+            pid: KillPidFile(pid),
+            log,
+            sim,
+        }
     }
 
     fn emu_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for BenchEmu {
-    fn drop(&mut self) {
-        if let Ok(p) = std::fs::read_to_string(&self.pid) {
-            let p = p.trim();
-            let _ = Command::new("kill").args(["-CONT", p]).status();
-            let _ = Command::new("kill").args(["-KILL", p]).status();
-        }
     }
 }
 
@@ -228,5 +224,5 @@ fn record_from_socketcan_on_a_bench_rig_fails_cleanly_without_af_can() {
     assert!(!err.contains("panicked"), "{err}");
     // Nothing was started or written: no output directory, the module was never powered on.
     assert!(!out.exists());
-    assert!(!bench.pid.exists(), "the module was powered on");
+    assert!(!bench.pid.0.exists(), "the module was powered on");
 }

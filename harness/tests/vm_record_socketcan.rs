@@ -21,6 +21,7 @@
 //! with `--features socketcan`, `OVMS_HIL_VM_RIG` the rig file and `OVMS_HIL_VM_RECORD_LOG` the
 //! log slice (defaults: the source tree's rig and whole Roadster top-off log).
 
+mod hil_cli;
 mod record_check;
 
 use std::path::{Path, PathBuf};
@@ -31,7 +32,7 @@ use ovms_canlog::Frame;
 use ovms_hil_net::capture::{CaptureRecord, Source};
 use record_check::{
     check_recording, crtd_frames, interrupt_at_first_progress, is_soc_frame, read_frames,
-    reported_frames, root, s, text, PREFIX,
+    reported_frames, root, s, text, KillPidFile, PREFIX,
 };
 
 /// A file named by `var`, else `default` in the source tree.
@@ -44,7 +45,8 @@ fn env_path(var: &str, default: &str) -> PathBuf {
 struct Rig {
     dir: tempfile::TempDir,
     rig: PathBuf,
-    pid: PathBuf,
+    /// Kills the rig's emu when the test ends.
+    _pid: KillPidFile,
     log: PathBuf,
     /// Seconds within which the module's `v.b.soc` follows the SOC frame: its 2 s interval on
     /// the 1-s ticker (3 s) plus the rig's cadence tolerance (TCG, one vCPU shared by the emu,
@@ -97,7 +99,7 @@ impl Rig {
         Rig {
             dir,
             rig,
-            pid,
+            _pid: KillPidFile(pid),
             log,
             soc_within: 3.0 + tolerance.cadence.as_secs_f64(),
         }
@@ -130,16 +132,6 @@ impl Rig {
 
     fn emu_log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        if let Ok(p) = std::fs::read_to_string(&self.pid) {
-            let p = p.trim();
-            let _ = Command::new("kill").args(["-CONT", p]).status();
-            let _ = Command::new("kill").args(["-KILL", p]).status();
-        }
     }
 }
 

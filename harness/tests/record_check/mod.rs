@@ -8,7 +8,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Output, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 
 use ovms_canlog::{Frame, ReadOptions};
 use ovms_hil_fieldbug::scaffold::{Recording, RecordingOverrides};
@@ -17,27 +17,24 @@ use ovms_hil_net::capture::{read_capture, CaptureRecord, Source};
 /// The topic prefix of the bench module.
 pub const PREFIX: &str = "ovms/hil/EMUBENCH/";
 
-/// The repository root (of the source tree the test was built from).
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .expect("repository root")
-}
+pub use super::hil_cli::{root, s, text};
 
-/// A process's exit code, stdout and stderr, for assertion messages.
-pub fn text(o: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+/// Kills (after un-freezing) the process whose id is in a pid file when dropped: the `ovms-emu`
+/// a bench rig's power commands started, even when a power cut left it stopped.
+pub struct KillPidFile(pub PathBuf);
 
-/// `p` as a command-line argument.
-pub fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
+impl Drop for KillPidFile {
+    fn drop(&mut self) {
+        if let Ok(p) = std::fs::read_to_string(&self.0) {
+            let p = p.trim();
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", p])
+                .status();
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", p])
+                .status();
+        }
+    }
 }
 
 /// Every frame of a CAN log (any format ovms-canlog reads).
