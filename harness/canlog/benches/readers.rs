@@ -201,7 +201,7 @@ fn main() {
             count_frames(Path::new(&args[1]))
         };
         println!(
-            "frames {n} cpu_secs {secs:.3} peak_rss_kb {}",
+            "frames {n} cpu_secs {secs:.6} peak_rss_kb {}",
             vm_hwm_kb().unwrap_or(0)
         );
         return;

@@ -33,8 +33,6 @@ pub(crate) struct Source<R> {
     skip_lf: bool,
     /// Number of the last line returned (1-based), or of the line being read.
     pub(crate) line_no: u64,
-    /// Bytes consumed from the input so far.
-    pub(crate) consumed: u64,
 }
 
 impl<R: Read> Source<R> {
@@ -47,7 +45,6 @@ impl<R: Read> Source<R> {
             eof: false,
             skip_lf: false,
             line_no: 0,
-            consumed: 0,
         }
     }
 
@@ -123,7 +120,6 @@ impl<R: Read> Source<R> {
     pub(crate) fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.start += n;
-        self.consumed += n as u64;
     }
 
     /// Skip `n` bytes of input (may exceed the buffer). Returns false if the input ends first.

@@ -221,6 +221,29 @@ pub(crate) fn hex_run(b: &[u8], i: usize, max: usize) -> Option<(u32, usize)> {
     (n > 0).then_some((v, n))
 }
 
+/// [`hex_run`] of at most 8 digits (a CAN ID) from a 9-byte window when that many bytes are
+/// buffered (8 digits and the byte after them): no bounds checks per digit.
+#[inline(always)]
+pub(crate) fn hex_id(b: &[u8], i: usize) -> Option<(u32, usize)> {
+    let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<9>()) else {
+        return hex_run(b, i, 8);
+    };
+    let mut v = 0u32;
+    let mut n = 0;
+    loop {
+        let d = crate::parse::HEX[w[n] as usize];
+        if d & 0xF0 != 0 {
+            break;
+        }
+        if n == 8 {
+            return None;
+        }
+        v = (v << 4) | u32::from(d);
+        n += 1;
+    }
+    (n > 0).then_some((v, n))
+}
+
 /// Data bytes written as `<sep><hex>[<hex>]` units from `b[i..]` into `out[n..max]` (`max` <=
 /// 8) while the units match: one or two digits (exactly two when `two_digits`), followed by a
 /// byte that is no hex digit, so each unit is read exactly as a field of its digits would be.
@@ -237,24 +260,36 @@ pub(crate) fn sep_hex_units(
     max: usize,
 ) -> (usize, usize) {
     let max = max.min(8);
+    debug_assert!(
+        crate::parse::HEX[sep as usize] & 0xF0 != 0,
+        "the separator is a hex digit"
+    );
     // Two-digit units from a fixed 25-byte window (8 units and the byte after them): no bounds
     // checks. A one-digit unit or the end of the buffer goes on in the loop below.
     if let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<25>()) {
+        let mut taken = 0;
         for k in 0..8 {
             if n >= max {
-                return (n, i);
+                break;
             }
             let o = 3 * k;
             let hi = crate::parse::HEX[w[o + 1] as usize];
             let lo = crate::parse::HEX[w[o + 2] as usize];
-            let t_hex = crate::parse::HEX[w[o + 3] as usize] & 0xF0 == 0;
-            if (w[o] != sep) | ((hi | lo) & 0xF0 != 0) | t_hex {
+            if (w[o] != sep) | ((hi | lo) & 0xF0 != 0) {
                 break;
             }
             out[n] = (hi << 4) | lo;
             n += 1;
-            i += 3;
+            taken += 1;
         }
+        // Each unit must be followed by a byte that is no hex digit. For all units but the last
+        // one taken that byte is the next unit's separator, so only the last one is checked: a
+        // third digit there means a longer field, left to the loop below (which refuses it).
+        if taken > 0 && crate::parse::HEX[w[3 * taken] as usize] & 0xF0 == 0 {
+            taken -= 1;
+            n -= 1;
+        }
+        i += 3 * taken;
     }
     sep_hex_units_loop(b, i, sep, two_digits, out, n, max)
 }
@@ -368,6 +403,29 @@ pub(crate) fn line_end(b: &[u8], i: usize, line_start: usize) -> Option<usize> {
 #[inline(always)]
 pub(crate) fn decimal(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize)> {
     decimal_sep(b, i, frac_max, b'.')
+}
+
+/// [`decimal`] for numbers that are usually short (at most 8 digits in all, e.g. the `0.0518`
+/// of a relative time): with the `.` taken out, the digits are read from one word. Longer
+/// numbers go the way of [`decimal`].
+#[inline(always)]
+pub(crate) fn decimal_short(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize)> {
+    if let (Some(x), Some(&next)) = (load8(b, i), b.get(i + 8)) {
+        let k = digit_run(x);
+        if 0 < k && k < 7 && (x >> (8 * k)) as u8 == b'.' {
+            // The bytes after the `.` moved down over it; the byte after the word on top.
+            let low = (1u64 << (8 * k)) - 1;
+            let y = (x & low) | ((x >> 8) & !low) | (u64::from(next) << 56);
+            let all = digit_run(y);
+            let nf = all - k;
+            if all < 8 && (1..=frac_max).contains(&nf) {
+                // At most 7 digits times at most 10^9: no overflow.
+                let v = digits_value(y, all) * POW10[frac_max - nf];
+                return Some((v as i64, all + 1));
+            }
+        }
+    }
+    decimal(b, i, frac_max)
 }
 
 /// [`decimal`] with the decimal separator `sep` (`.` or `,`).
@@ -503,6 +561,21 @@ mod tests {
             ext.push(b'#');
             assert_eq!(hex_run(&ext, 0, 8), Some((want, s.len())), "{s:?}");
         }
+        // The windowed ID reader reads what the byte loop reads.
+        for s in [
+            &b"0 xxxxxxxx"[..],
+            b"7FF xxxxxxx",
+            b"1FFFFFFF xx",
+            b"1FFFFFFFF xx",
+            b"0000021A",
+            b"7FF x",
+            b"1FFFFFFF",
+            b"1FFFFFFF ",
+            b" 123xxxxxxx",
+            b"123G45678xxx",
+        ] {
+            assert_eq!(hex_id(s, 0), hex_run(s, 0, 8), "{s:?}");
+        }
         assert_eq!(hex_bytes4(word(b"208010fF")), [0x20, 0x80, 0x10, 0xFF]);
         assert_eq!(hex_run(b"1FFFFFFF ", 0, 8), Some((0x1FFF_FFFF, 8)));
         assert_eq!(hex_run(b"1FFFFFFFF        ", 0, 8), None);
@@ -548,6 +621,82 @@ mod tests {
         assert_eq!(units(bad, b' ', true, &mut out, 0, 8), (1, 3));
         let three = b" 0A 123 22 33 44 55 66 77 88 99 aa bb\n";
         assert_eq!(units(three, b' ', false, &mut out, 0, 8), (1, 3));
+    }
+
+    /// The 25-byte window of [`sep_hex_units`] (which checks the byte after a unit only for the
+    /// last unit taken) reads exactly what the unit-by-unit loop reads, on pseudo-random text
+    /// that mixes units of one to three digits, separators, other bytes and early ends.
+    #[test]
+    fn unit_window_matches_the_unit_loop() {
+        const PIECES: [&[u8]; 10] = [
+            b" 0A", b" ff", b" 1", b" 123", b" 9G", b",3C", b",7", b"  ", b"\n", b" 4d5",
+        ];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            let mut text = Vec::new();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut r = seed;
+            for _ in 0..(r % 13) {
+                r /= 13;
+                text.extend_from_slice(PIECES[(r % 10) as usize]);
+                r /= 10;
+                if r == 0 {
+                    r = seed.rotate_left(17);
+                }
+            }
+            let cut = (seed >> 40) as usize % (text.len() + 1);
+            for t in [&text[..], &text[..cut]] {
+                for sep in [b' ', b','] {
+                    for two in [false, true] {
+                        for (n0, max) in [(0, 8), (0, 3), (2, 8), (5, 6), (8, 8)] {
+                            let (mut a, mut b) = ([0u8; 8], [0u8; 8]);
+                            let w = sep_hex_units(t, 0, sep, two, &mut a, n0, max);
+                            let l = sep_hex_units_loop(t, 0, sep, two, &mut b, n0, max);
+                            assert_eq!(w, l, "{:?} {sep} {two} {n0} {max}", t);
+                            assert_eq!(a[..w.0], b[..l.0], "{:?}", t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`decimal_short`] reads what [`decimal`] reads wherever `decimal` reads a number.
+    #[test]
+    fn short_decimals_match() {
+        for t in [
+            &b"0.0518,100,8"[..],
+            b"26.1  Rx  ",
+            b"8825.8       ",
+            b"1.2345678      ",
+            b"1.23456789     ",
+            b"123456.7       ",
+            b"1234567.8      ",
+            b"12.       ",
+            b"12.x      ",
+            b"12        ",
+            b".5        ",
+            b"1.5",
+            b"1.5      ",
+            b"1,5       ",
+            b"1733187989.936605) ",
+            b"166.064000 R11 ",
+        ] {
+            for frac_max in [3, 6, 9] {
+                // `decimal` needs more bytes buffered after a `.`, so only where it reads a
+                // number are the two compared.
+                let long = decimal(t, 0, frac_max);
+                if long.is_some() {
+                    assert_eq!(decimal_short(t, 0, frac_max), long, "{t:?} {frac_max}");
+                }
+            }
+        }
+        assert_eq!(decimal_short(b"0.0518,100", 0, 9), Some((51_800_000, 6)));
+        assert_eq!(decimal_short(b"26.1  Rx  ", 0, 6), Some((26_100_000, 4)));
+        assert_eq!(decimal_short(b"1.5      ", 0, 6), Some((1_500_000, 3)));
+        assert_eq!(decimal_short(b"1.2345678 ", 0, 6), None);
     }
 
     #[test]

@@ -13,7 +13,8 @@ pub(crate) const MIN_FRAME_TIME_NS: i64 = 40_000;
 /// Watches frame timestamps in file order.
 #[derive(Debug)]
 pub(crate) struct Timeline {
-    prev: Option<i64>,
+    /// The previous frame's time (meaningful once `frames > 0`).
+    prev: i64,
     bus_last: Box<[Option<i64>; 256]>,
     frames: u64,
     first_line: u64,
@@ -21,12 +22,15 @@ pub(crate) struct Timeline {
     any_repeat: bool,
     step: Option<i64>,
     constant_step: bool,
+    /// Both whole-file patterns ruled out (`!all_whole && !constant_step`, so `frames > 0`):
+    /// one flag for the common case of [`Timeline::observe`].
+    settled: bool,
 }
 
 impl Timeline {
     pub(crate) fn new() -> Self {
         Timeline {
-            prev: None,
+            prev: 0,
             bus_last: Box::new([None; 256]),
             frames: 0,
             first_line: 0,
@@ -34,6 +38,7 @@ impl Timeline {
             any_repeat: false,
             step: None,
             constant_step: true,
+            settled: false,
         }
     }
 
@@ -42,10 +47,10 @@ impl Timeline {
     pub(crate) fn observe(&mut self, ts: i64, bus: u8, line: u64, w: &mut Warnings) {
         // The common case once the whole-file patterns are ruled out (they never come back): a
         // non-negative time, in order. Only the per-bus and previous times need updating.
-        if !self.all_whole && !self.constant_step && ts >= 0 && self.prev.is_some_and(|p| ts >= p) {
+        if self.settled && ts >= 0 && ts >= self.prev {
             self.frames += 1;
             self.bus_last[bus as usize] = Some(ts);
-            self.prev = Some(ts);
+            self.prev = ts;
             return;
         }
         self.observe_all(ts, bus, line, w);
@@ -66,7 +71,8 @@ impl Timeline {
         if ts % 1_000_000_000 != 0 {
             self.all_whole = false;
         }
-        if let Some(p) = self.prev {
+        if self.frames > 1 {
+            let p = self.prev;
             let diff = ts.wrapping_sub(p);
             if ts == p {
                 self.any_repeat = true;
@@ -100,7 +106,8 @@ impl Timeline {
             }
         }
         self.bus_last[bus as usize] = Some(ts);
-        self.prev = Some(ts);
+        self.prev = ts;
+        self.settled = !self.all_whole && !self.constant_step;
     }
 
     /// End of input: whole-file quirks.

@@ -12,7 +12,7 @@ use crate::formats::{set_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_val, trim, Fields, LineError, LineResult, HEX};
 use crate::record::Record;
-use crate::swar::{digits, hex_bytes4, hex_digit_run, hex_run, load8, POW10};
+use crate::swar::{digits, hex_bytes4, hex_digit_run, hex_id, load8, POW10};
 
 /// Decoder with the interface → bus map.
 #[derive(Default)]
@@ -213,7 +213,7 @@ impl LineDecoder for CandumpDecoder {
             }
         };
         i += 1; // the space
-        let (id, id_len) = hex_run(b, i, 8)?;
+        let (id, id_len) = hex_id(b, i)?;
         if !matches!(id_len, 3 | 8) || b[i + id_len] != b'#' {
             return None;
         }

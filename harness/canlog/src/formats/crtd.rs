@@ -7,15 +7,20 @@
 //! (`CBC`, `CDP`, `CDR`, `CFC`, `CFA`) → [`Record::Comment`] whose text starts with the tag
 //! (e.g. `CVR 3.1`). `#` lines are comments. Up to 8 data bytes of 1–2 hex digits each.
 
-use crate::formats::{set_classic, DecodeCtx, LineDecoder};
+use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_u32, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
-use crate::swar::{decimal, hex_run, sep_hex_units, skip_spaces, spaces1};
+use crate::swar::{decimal, hex_id, hex_run, sep_hex_units, skip_spaces, spaces1};
 
 /// Decoder state (none needed: every CRTD line stands alone).
 #[derive(Default)]
 pub(crate) struct CrtdDecoder;
+
+const R11: u32 = u32::from_le_bytes(*b"R11 ");
+const R29: u32 = u32::from_le_bytes(*b"R29 ");
+const T11: u32 = u32::from_le_bytes(*b"T11 ");
+const T29: u32 = u32::from_le_bytes(*b"T29 ");
 
 const TYPES: &str = "a CRTD record type (R11, R29, T11, T29, CXX, CVR, CEV, CMT, CER, CST, CBC, CDP, CDR, CFC, CFA), optionally after a bus digit 1-9";
 
@@ -25,27 +30,33 @@ impl LineDecoder for CrtdDecoder {
     #[inline]
     fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
         let mut i = skip_spaces(b, 0)?;
+        // Fields go into `out` as soon as they are parsed (it is unspecified after `None`).
         let (ts_ns, nt) = decimal(b, i, 9)?;
+        out.ts_ns = ts_ns;
         i = spaces1(b, i + nt)?;
-        let bus = match b[i] {
+        out.bus = match b[i] {
             d @ b'1'..=b'9' => {
                 i += 1;
                 d - b'1'
             }
             _ => 0,
         };
-        let (dir, extended) = match b.get(i..i + 4)? {
-            b"R11 " => (Direction::Rx, false),
-            b"R29 " => (Direction::Rx, true),
-            b"T11 " => (Direction::Tx, false),
-            b"T29 " => (Direction::Tx, true),
+        // The type and the space after it as one 4-byte word.
+        let (dir, extended) = match u32::from_le_bytes(*b.get(i..)?.first_chunk::<4>()?) {
+            R11 => (Direction::Rx, false),
+            R29 => (Direction::Rx, true),
+            T11 => (Direction::Tx, false),
+            T29 => (Direction::Tx, true),
             _ => return None,
         };
         i = spaces1(b, i + 3)?;
-        let (id, ni) = hex_run(b, i, 8)?;
+        let (id, ni) = hex_id(b, i)?;
         if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
             return None;
         }
+        out.id = id;
+        out.extended = extended;
+        out.dir = dir;
         let mut data = [0u8; 8];
         // Common: single spaces before the bytes; the loop below takes any other layout.
         let (mut n, mut i) = sep_hex_units(b, i + ni, b' ', false, &mut data, 0, 8);
@@ -70,7 +81,7 @@ impl LineDecoder for CrtdDecoder {
         if end > crate::MAX_LINE_LEN {
             return None;
         }
-        set_classic(out, ts_ns, bus, id, extended, dir, &data, n);
+        finish_classic(out, &data, n);
         Some(end)
     }
 

@@ -116,6 +116,26 @@ fn peak_trc_v1() {
         b"     3)      1059.900 2  Rx        0300 x  8    00 00 00 00 04 00 00 00",
     ];
     check(Format::PeakTrc, &[b";$FILEVERSION=1.3"], lines, &lines[..1]);
+    // A later 1.x minor version reads like 1.3.
+    check(Format::PeakTrc, &[b";$FILEVERSION=1.4"], lines, &lines[..1]);
+    // 1.2: bus column, no reserved column.
+    let lines: &[&[u8]] = &[
+        b"     1)      1059.900 1  Rx        0300  2  00 11",
+        b"     2)      1059.900 256  Tx        0300  1  00",
+        b"     3)      1059.900 0  Rx        0300  2  00 11",
+        b"     4)      1059.900 257  Rx        0300  2  00 11",
+        b"     5)      1059.900 1  Rx        0300 -  2  00 11",
+        b"     6)      1059.900 Rx        0300  2  00 11",
+    ];
+    check(Format::PeakTrc, &[b";$FILEVERSION=1.2"], lines, &lines[..2]);
+    // 1.0: no direction column.
+    let lines: &[&[u8]] = &[
+        b"     1)      1059.9  0300  2  00 11",
+        b"     2)         0  1FFFFFFF  0",
+        b"     3)      1059.9  Rx  0300  2  00 11",
+        b"     4)      1059.9  0300  2  00 1G",
+    ];
+    check(Format::PeakTrc, &[b";$FILEVERSION=1.0"], lines, &lines[..2]);
 }
 
 #[test]
@@ -166,7 +186,15 @@ fn crtd_frames() {
         b"1.5 R29 0000021a fe 3 12 F 69 05 7 aD ",
         b"1.5 R11 21A 0 1  2 3",
         b"1.5 R11 21A 00 11 22 33 44 55 66 77",
+        b"1.5 T29 1fFfFfFf 00",
+        b"1.5 T11 00000000",
         b"1542473901.5 3R11 7FF 0 1 2 3 4 5 6 7 8",
+        b"1.5 R11 0000021G 00",
+        b"1.5 R11 00000021A 00",
+        b"1.5 r11 21A 00",
+        b"1.5 R11\t21A 00",
+        b"1.5 R11  21A 00",
+        b"1.5 R1121A 00",
         b"1542473901.5 3R11 7FF 00 11 22 33 44 55 66 77 88",
         b"1.5 R11 21A 00 11 22 33 44 55 66 77 8",
         b"1.5 R11 21A 00 11 2G",
@@ -190,7 +218,7 @@ fn crtd_frames() {
         b"# a comment",
         b"",
     ];
-    check(Format::Crtd, &[], lines, &lines[..8]);
+    check(Format::Crtd, &[], lines, &lines[..10]);
 }
 
 #[test]
@@ -204,6 +232,16 @@ fn gvret_csv_layouts() {
         b"1.5,7fF,false,3,8,a,0b,C,dd,e,F,10,1",
         b"1.5,7FF,false,0,3,00,11,22,33,44",
         b"1.5,7FF,false,0,8,00,11,22,33,44,55,66,77",
+        b"1.5,1FFFFFFF,TRUE,0,1,00",
+        b"1.5,0001FFFF,True,0,1,00",
+        b"1.5,7FF,FALSE,0,1,00",
+        b"1.5,7FF,fALSE,0,1,00",
+        b"1.5,7FF,tRUE,0,1,00",
+        b"1.5,7FF,true ,0,1,00",
+        b"1.5,7FF,falsey,0,1,00",
+        b"1.5,7FF,false",
+        b"1.5,100000000,true,0,1,00",
+        b"1.5,0000010G,false,0,1,00",
         b"1.5,800,false,0,1,00",
         b"1.5,7FF,false,0,3,00,11,2G",
         b"1.5,7FF,false,0,3,00,11,2 ",
@@ -224,7 +262,7 @@ fn gvret_csv_layouts() {
         Format::GvretCsv,
         &[b"Time Stamp,ID,Extended,Bus,LEN,D1,D2,D3,D4,D5,D6,D7,D8"],
         lines,
-        &lines[..7],
+        &lines[..10],
     );
     let lines: &[&[u8]] = &[
         b"19536135000,00000109,false,Tx,0,2,00,01,,,,,,",
@@ -311,7 +349,12 @@ fn tattler_csv_records() {
         b"RD11,0.0518,100,",
         b"RD11,1,7fF,a,0B,c,Dd,e,f,0,1",
         b"RD11,1,7FF,0,11,2,33,,",
+        b"TD29,1,1FFFFFFF,0",
         b"RD11,1,7FF,0,11,2G",
+        b"rd11,1,7FF,0",
+        b"RD11;1,7FF,0",
+        b"RD12,1,7FF,0",
+        b"RD1,1,7FF,0",
         b"RD11,1,7FF,0,11,222",
         b"RD11,1,7FF,0,11,2 ",
         b"TD11,0.0518,100",
@@ -327,5 +370,5 @@ fn tattler_csv_records() {
         b"~~~~~~~~",
         b"",
     ];
-    check(Format::TattlerCsv, &[], lines, &lines[..7]);
+    check(Format::TattlerCsv, &[], lines, &lines[..8]);
 }

@@ -6,11 +6,11 @@
 //! Exactly LEN data columns are read (1-2 hex digits each); padding columns after them and a
 //! trailing comma are accepted.
 
-use crate::formats::{set_classic, DecodeCtx, LineDecoder};
+use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_byte12, hex_u32, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal, digits_short, hex_run, line_end, sep_hex_units};
+use crate::swar::{decimal, digits_short, hex_run, line_end, load8, sep_hex_units};
 
 /// Column positions from the header.
 #[derive(Clone, Copy, Debug)]
@@ -28,6 +28,18 @@ struct Columns {
 #[derive(Default)]
 pub(crate) struct GvretDecoder {
     cols: Option<Columns>,
+    /// The fast path's layout, decided once from `cols`: `Some(with_dir)` for the SavvyCAN
+    /// layout with or without the `Dir` column, `None` for any other (or no header yet).
+    fast_layout: Option<bool>,
+}
+
+/// Whether `c` is the SavvyCAN layout the fast path reads: `Some(with_dir)`, else `None`.
+fn fast_layout(c: &Columns) -> Option<bool> {
+    match (c.ts, c.id, c.ext, c.dir, c.bus, c.len, c.d1) {
+        (0, 1, 2, None, Some(3), 4, 5) => Some(false),
+        (0, 1, 2, Some(3), Some(4), 5, 6) => Some(true),
+        _ => None,
+    }
 }
 
 fn header(line: &[u8]) -> LineResult<Columns> {
@@ -73,28 +85,28 @@ impl GvretDecoder {
     /// and anything unusual go to `decode`.
     #[inline]
     fn fast(&self, b: &[u8], out: &mut Frame) -> Option<usize> {
-        let c = self.cols?;
-        let with_dir = match (c.ts, c.id, c.ext, c.dir, c.bus, c.len, c.d1) {
-            (0, 1, 2, None, Some(3), 4, 5) => false,
-            (0, 1, 2, Some(3), Some(4), 5, 6) => true,
-            _ => return None,
-        };
+        let with_dir = self.fast_layout?;
+        // Fields go into `out` as soon as they are parsed (it is unspecified after `None`).
         let (ts_ns, nt) = decimal(b, 0, 3)?;
+        out.ts_ns = ts_ns;
         let mut i = comma(b, nt)?;
         let (id, ni) = hex_run(b, i, 8)?;
         i = comma(b, i + ni)?;
-        let (extended, ne) = match b.get(i..i + 5)? {
-            b"true," | b"True," | b"TRUE," => (true, 4),
-            b"false" | b"False" | b"FALSE" => (false, 5),
+        // The flag's first five bytes as one word (`true,` with its comma).
+        let (extended, ne) = match load8(b, i)? & FIVE_BYTES {
+            FALSE_LOWER | FALSE_TITLE | FALSE_UPPER => (false, 5),
+            TRUE_LOWER | TRUE_TITLE | TRUE_UPPER => (true, 4),
             _ => return None,
         };
         i = comma(b, i + ne)?;
         if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
             return None;
         }
-        let mut dir = Direction::Rx;
+        out.id = id;
+        out.extended = extended;
+        out.dir = Direction::Rx;
         if with_dir {
-            dir = match b.get(i..i + 2)? {
+            out.dir = match b.get(i..i + 2)? {
                 b"Rx" | b"RX" | b"rx" => Direction::Rx,
                 b"Tx" | b"TX" | b"tx" => Direction::Tx,
                 _ => return None,
@@ -105,6 +117,7 @@ impl GvretDecoder {
         if nb == 0 || bus > 255 {
             return None;
         }
+        out.bus = bus as u8;
         i = comma(b, i + nb)?;
         let len = usize::from(b.get(i)?.wrapping_sub(b'0'));
         if len > 8 {
@@ -124,10 +137,22 @@ impl GvretDecoder {
             return None;
         }
         let end = line_end(b, i, 0)?;
-        set_classic(out, ts_ns, bus as u8, id, extended, dir, &data, len);
+        finish_classic(out, &data, len);
         Some(end)
     }
 }
+
+const FIVE_BYTES: u64 = 0xFF_FFFF_FFFF;
+/// `s` (five bytes) as the low bytes of a little-endian word.
+const fn word5(s: &[u8; 5]) -> u64 {
+    u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], 0, 0, 0])
+}
+const FALSE_LOWER: u64 = word5(b"false");
+const FALSE_TITLE: u64 = word5(b"False");
+const FALSE_UPPER: u64 = word5(b"FALSE");
+const TRUE_LOWER: u64 = word5(b"true,");
+const TRUE_TITLE: u64 = word5(b"True,");
+const TRUE_UPPER: u64 = word5(b"TRUE,");
 
 /// The index after the comma at `b[i]`.
 #[inline(always)]
@@ -152,7 +177,9 @@ impl LineDecoder for GvretDecoder {
                     "the GVRET CSV header `Time Stamp,ID,Extended,…`",
                 ));
             }
-            self.cols = Some(header(line)?);
+            let cols = header(line)?;
+            self.fast_layout = fast_layout(&cols);
+            self.cols = Some(cols);
             return Ok(None);
         };
         let mut frame = Frame {

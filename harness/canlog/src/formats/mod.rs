@@ -72,8 +72,7 @@ pub(crate) trait LineDecoder: Send {
 }
 
 /// Overwrite `out` with a classic (not remote, error or FD) data frame whose data is the first
-/// `len` (<= 8) bytes of `data`, reusing the capacity of `out.data`: the fast paths' one way
-/// to produce a frame.
+/// `len` (<= 8) bytes of `data`, reusing the capacity of `out.data` (or see [`finish_classic`]).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn set_classic(
@@ -94,6 +93,17 @@ pub(crate) fn set_classic(
     out.error = false;
     out.fd = false;
     out.dir = dir;
+    crate::swar::set_data(&mut out.data, data, len);
+}
+
+/// Finish a classic data frame whose `ts_ns`, `bus`, `id`, `extended` and `dir` the fast path
+/// has already written into `out` (each as soon as it was parsed, so fewer values stay live in
+/// registers): clear the remote, error and FD flags and make `data[..len]` (`len` <= 8) the data.
+#[inline(always)]
+pub(crate) fn finish_classic(out: &mut Frame, data: &[u8; 8], len: usize) {
+    out.rtr = false;
+    out.error = false;
+    out.fd = false;
     crate::swar::set_data(&mut out.data, data, len);
 }
 

@@ -12,12 +12,12 @@
 //! [`WarningKind::UnsupportedRecord`]. IDs of 8 hex digits (or above 7FF) are 29-bit. Buses are
 //! 1-based in the file, 0-based in [`Frame::bus`].
 
-use crate::formats::{set_classic, DecodeCtx, LineDecoder};
+use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::swar::{
-    decimal, digits, digits_short, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+    decimal_short, digits, digits_short, hex_id, line_end, skip_spaces, spaced_hex_bytes, spaces1,
 };
 use crate::warnings::WarningKind;
 
@@ -276,8 +276,10 @@ impl PeakDecoder {
     /// The 1.x data record `N) <ms> [<bus>] [Rx|Tx] <ID> [-] <len> <bytes>` with spaces (no tabs),
     /// a plain `<digits>[.<digits>]` offset (at most 6 fraction digits), a one-digit length and
     /// two-digit bytes, in a file that declares its 1.x version. Everything else goes to `decode`.
+    /// One copy per minor version (`MINOR` 3 stands for 3 and above), so the column checks are
+    /// decided at compile time.
     #[inline]
-    fn fast_v1(&self, b: &[u8], minor: u8, out: &mut Frame) -> Option<usize> {
+    fn fast_v1<const MINOR: u8>(&self, b: &[u8], out: &mut Frame) -> Option<usize> {
         let mut i = skip_spaces(b, 0)?;
         let (_, nn) = digits(b, i, 18)?;
         i += nn;
@@ -285,34 +287,36 @@ impl PeakDecoder {
             return None;
         }
         i = spaces1(b, i + 1)?;
-        let (off, no) = decimal(b, i, 6)?;
+        let (off, no) = decimal_short(b, i, 6)?;
         i = spaces1(b, i + no)?;
-        let ts_ns = self.start_ns.saturating_add(off);
-        let mut bus = 0;
-        if minor >= 2 {
+        // Fields go into `out` as soon as they are parsed (it is unspecified after `None`).
+        out.ts_ns = self.start_ns.saturating_add(off);
+        out.bus = 0;
+        if MINOR >= 2 {
             let (n, nb) = digits_short(b, i, 3)?;
             if nb == 0 || n == 0 || n > 256 {
                 return None;
             }
-            bus = (n - 1) as u8;
+            out.bus = (n - 1) as u8;
             i = spaces1(b, i + nb)?;
         }
-        let mut dir = Direction::Rx;
-        if minor >= 1 {
-            dir = match b.get(i..i + 2)? {
+        out.dir = Direction::Rx;
+        if MINOR >= 1 {
+            out.dir = match b.get(i..i + 2)? {
                 b"Rx" => Direction::Rx,
                 b"Tx" => Direction::Tx,
                 _ => return None,
             };
             i = spaces1(b, i + 2)?;
         }
-        let (id, ni) = hex_run(b, i, 8)?;
+        let (id, ni) = hex_id(b, i)?;
         if id > 0x1FFF_FFFF {
             return None;
         }
-        let extended = ni == 8 || id > 0x7FF;
+        out.id = id;
+        out.extended = ni == 8 || id > 0x7FF;
         i = spaces1(b, i + ni)?;
-        if minor >= 3 {
+        if MINOR >= 3 {
             if b[i] != b'-' {
                 return None;
             }
@@ -329,7 +333,7 @@ impl PeakDecoder {
         let mut data = [0u8; 8];
         i = spaced_hex_bytes(b, i, len, &mut data)?;
         let end = line_end(b, i, 0)?;
-        set_classic(out, ts_ns, bus, id, extended, dir, &data, len);
+        finish_classic(out, &data, len);
         Some(end)
     }
 }
@@ -338,7 +342,10 @@ impl LineDecoder for PeakDecoder {
     #[inline]
     fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
         match self.version {
-            Some((1, minor)) => self.fast_v1(b, minor, out),
+            Some((1, 0)) => self.fast_v1::<0>(b, out),
+            Some((1, 1)) => self.fast_v1::<1>(b, out),
+            Some((1, 2)) => self.fast_v1::<2>(b, out),
+            Some((1, _)) => self.fast_v1::<3>(b, out),
             _ => None,
         }
     }

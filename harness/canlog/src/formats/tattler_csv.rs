@@ -11,15 +11,24 @@
 //! dropped. Lines without a comma (title, rules, key) are comments without timestamp; blank lines
 //! and rule lines are skipped.
 
-use crate::formats::{set_classic, DecodeCtx, LineDecoder};
+use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_byte12, hex_u32, text, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal, hex_run, sep_hex_units_loop};
+use crate::swar::{decimal_short, hex_run, load8, sep_hex_units_loop};
 
 /// Decoder (stateless).
 #[derive(Default)]
 pub(crate) struct TattlerDecoder;
+
+/// A type with its comma (five bytes) as the low bytes of a little-endian word.
+const fn type_word(s: &[u8; 5]) -> u64 {
+    u64::from_le_bytes([s[0], s[1], s[2], s[3], s[4], 0, 0, 0])
+}
+const RD11: u64 = type_word(b"RD11,");
+const RD29: u64 = type_word(b"RD29,");
+const TD11: u64 = type_word(b"TD11,");
+const TD29: u64 = type_word(b"TD29,");
 
 const TYPES: &str =
     "a record type (RD11, RD29, TD11, TD29, RR11, RR29, TR11, TR29, EF, BA, BP, BO, ST)";
@@ -30,14 +39,20 @@ impl LineDecoder for TattlerDecoder {
     /// bytes they are annotation markers). Everything else goes to `decode`.
     #[inline]
     fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
-        let (dir, extended) = match b.get(..5)? {
-            b"RD11," => (Direction::Rx, false),
-            b"RD29," => (Direction::Rx, true),
-            b"TD11," => (Direction::Tx, false),
-            b"TD29," => (Direction::Tx, true),
+        // The type and its comma as the low five bytes of one word.
+        let (dir, extended) = match load8(b, 0)? & 0xFF_FFFF_FFFF {
+            RD11 => (Direction::Rx, false),
+            RD29 => (Direction::Rx, true),
+            TD11 => (Direction::Tx, false),
+            TD29 => (Direction::Tx, true),
             _ => return None,
         };
-        let (ts_ns, nt) = decimal(b, 5, 9)?;
+        // Fields go into `out` as soon as they are parsed (it is unspecified after `None`).
+        out.dir = dir;
+        out.extended = extended;
+        out.bus = 0;
+        let (ts_ns, nt) = decimal_short(b, 5, 9)?;
+        out.ts_ns = ts_ns;
         let i = 5 + nt;
         if b[i] != b',' {
             return None;
@@ -46,6 +61,7 @@ impl LineDecoder for TattlerDecoder {
         if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
             return None;
         }
+        out.id = id;
         let mut data = [0u8; 8];
         // Common: no empty fields (bytes of one or two digits); the loop below takes any other
         // layout.
@@ -77,7 +93,7 @@ impl LineDecoder for TattlerDecoder {
         if (dir == Direction::Tx && n == 0) || end > crate::MAX_LINE_LEN {
             return None;
         }
-        set_classic(out, ts_ns, 0, id, extended, dir, &data, n);
+        finish_classic(out, &data, n);
         Some(end)
     }
 
