@@ -493,7 +493,7 @@ mod tests {
     }
 
     /// Well-formed lines of each text format (headers first) that random edits start from.
-    const SAMPLES: [(Format, &str); 7] = [
+    const SAMPLES: [(Format, &str); 8] = [
         (
             Format::Candump,
             "(1733187989.936605) can0 153#208010FF00FF802E\n(1733187989.936794) can1 164#0008121A\n",
@@ -509,6 +509,10 @@ mod tests {
         (
             Format::PeakTrc,
             ";$FILEVERSION=1.1\r\n     7)        26.1  Rx         0386  8  00 00 00 C0 00 40 00 80 \r\n     9)        28.8  Tx         0365  2  00 00 \r\n",
+        ),
+        (
+            Format::PeakTrc,
+            ";$FILEVERSION=1.3\n     1)      1059.900 1  Rx        0300 -  8    00 00 00 00 04 00 00 00\n     2)      1059.901 2  Tx    1FFFFFFF -  2    00 11\n     3)      1059.902 1  Rx        0300 -  1    FF\n",
         ),
         (
             Format::TattlerCsv,

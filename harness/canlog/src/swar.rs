@@ -149,6 +149,85 @@ pub(crate) fn skip_spaces(b: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
+/// The high bit of each byte of `x` that is not a space (`b' '`), the other bits clear.
+#[inline(always)]
+pub(crate) fn nonspace_high(x: u64) -> u64 {
+    let t = x ^ (0x20 * ONES);
+    (((t & !HIGH).wrapping_add(!HIGH)) | t) & HIGH
+}
+
+/// Which of the first `len` (at most 63) bytes of a line are spaces, as a fixed-layout fast path
+/// learns it from one line and checks it on the next: equal patterns mean the same runs of
+/// non-space bytes (fields) at the same columns. Kept per 8-byte word in the form of
+/// [`nonspace_high`], so a check is a few operations per word and one branch.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SpacePattern {
+    /// Per word: the high bits of the non-space bytes among the first `len` …
+    pat: [u64; 8],
+    /// … and of all of the first `len` bytes.
+    reg: [u64; 8],
+    len: usize,
+}
+
+impl SpacePattern {
+    /// The pattern of the first `len` (< 64) bytes of `b`; `None` when fewer than 64 bytes are
+    /// buffered.
+    pub(crate) fn learn(b: &[u8], len: usize) -> Option<Self> {
+        if len >= 64 {
+            return None;
+        }
+        let mut pat = [0u64; 8];
+        let mut reg = [0u64; 8];
+        for (k, c) in b.first_chunk::<64>()?.as_chunks::<8>().0.iter().enumerate() {
+            let bytes = len.saturating_sub(8 * k).min(8);
+            reg[k] = if bytes == 8 {
+                HIGH
+            } else {
+                HIGH & ((1u64 << (8 * bytes)) - 1)
+            };
+            pat[k] = nonspace_high(u64::from_le_bytes(*c)) & reg[k];
+        }
+        Some(SpacePattern { pat, reg, len })
+    }
+
+    /// Whether the first `len` bytes of `b` have their spaces where the learned line had them
+    /// (`false` also when fewer than 32, 48 or 64 bytes, depending on `len`, are buffered).
+    #[inline(always)]
+    pub(crate) fn matches(&self, b: &[u8]) -> bool {
+        // As few words as cover `len`: a choice made the same way for every line.
+        if self.len <= 32 {
+            b.first_chunk::<32>().is_some_and(|w| self.matches_words(w))
+        } else if self.len <= 48 {
+            b.first_chunk::<48>().is_some_and(|w| self.matches_words(w))
+        } else {
+            b.first_chunk::<64>().is_some_and(|w| self.matches_words(w))
+        }
+    }
+
+    #[inline(always)]
+    fn matches_words<const N: usize>(&self, w: &[u8; N]) -> bool {
+        let mut diff = 0;
+        for (k, c) in w.as_chunks::<8>().0.iter().enumerate() {
+            diff |= (nonspace_high(u64::from_le_bytes(*c)) & self.reg[k]) ^ self.pat[k];
+        }
+        diff == 0
+    }
+}
+
+/// Bit `k` set where byte `k` of `w` is not a space (`b' '`): the layout of a line's blank-
+/// separated fields in one word, from eight independent loads at fixed offsets.
+#[inline(always)]
+pub(crate) fn nonspace_mask64(w: &[u8; 64]) -> u64 {
+    let mut m = 0u64;
+    for (k, c) in w.as_chunks::<8>().0.iter().enumerate() {
+        // The high bits of the non-space bytes gathered into eight bits, byte 0 lowest (the
+        // partial products do not overlap).
+        let nz = nonspace_high(u64::from_le_bytes(*c));
+        m |= (nz.wrapping_mul(0x0002_0408_1020_4081) >> 56) << (8 * k);
+    }
+    m
+}
+
 /// Like [`skip_spaces`] but at least one space is required.
 #[inline(always)]
 pub(crate) fn spaces1(b: &[u8], i: usize) -> Option<usize> {
@@ -342,6 +421,28 @@ pub(crate) fn hex_byte_field(b: &[u8], i: usize) -> Option<u8> {
     Some((hi << 4) | lo)
 }
 
+/// The common layout of [`spaced_hex_bytes`]: `n` (<= 8) units ` XX` from `b[first]`, then a
+/// space, tab, CR or LF; checked in one slice without bounds checks. Returns the index after the
+/// last unit, `None` for any other layout (which [`spaced_hex_bytes`] reads byte by byte).
+#[inline(always)]
+pub(crate) fn spaced_hex_run(b: &[u8], first: usize, n: usize, out: &mut [u8; 8]) -> Option<usize> {
+    let n = n.min(8);
+    let run = b.get(first..first + 3 * n + 1)?;
+    let mut bad = 0u8;
+    let mut spaces = true;
+    for (k, t) in run[..3 * n].chunks_exact(3).enumerate() {
+        let hi = crate::parse::HEX[t[1] as usize];
+        let lo = crate::parse::HEX[t[2] as usize];
+        spaces &= t[0] == b' ';
+        bad |= hi | lo;
+        out[k] = (hi << 4) | lo;
+    }
+    if spaces & (bad & 0xF0 == 0) && matches!(run[3 * n], b' ' | b'\t' | b'\r' | b'\n') {
+        return Some(first + 3 * n);
+    }
+    None
+}
+
 /// `n` (<= 8) data bytes of two hex digits, each after blanks (spaces only), into `out`; the
 /// byte after the last one must be a space, tab, CR or LF. Returns the index after the last byte.
 #[inline(always)]
@@ -350,19 +451,8 @@ pub(crate) fn spaced_hex_bytes(b: &[u8], i: usize, n: usize, out: &mut [u8; 8]) 
     // Common layout: single spaces between the bytes, ` XX` per byte, checked in one slice
     // without bounds checks (from the last of the spaces before the first byte).
     let first = if n > 0 { spaces1(b, i)? - 1 } else { i };
-    if let Some(run) = b.get(first..first + 3 * n + 1) {
-        let mut bad = 0u8;
-        let mut spaces = true;
-        for (k, t) in run[..3 * n].chunks_exact(3).enumerate() {
-            let hi = crate::parse::HEX[t[1] as usize];
-            let lo = crate::parse::HEX[t[2] as usize];
-            spaces &= t[0] == b' ';
-            bad |= hi | lo;
-            out[k] = (hi << 4) | lo;
-        }
-        if spaces & (bad & 0xF0 == 0) && matches!(run[3 * n], b' ' | b'\t' | b'\r' | b'\n') {
-            return Some(first + 3 * n);
-        }
+    if let Some(end) = spaced_hex_run(b, first, n, out) {
+        return Some(end);
     }
     let mut i = i;
     for d in &mut out[..n] {
@@ -476,6 +566,32 @@ mod tests {
         let mut a = [b'x'; 8];
         a[..s.len()].copy_from_slice(s);
         u64::from_le_bytes(a)
+    }
+
+    #[test]
+    fn space_masks_and_patterns() {
+        let mut line = [b' '; 64];
+        line[..19].copy_from_slice(b"  1) 6.1\tRx  0386 8");
+        line[63] = 0xA0; // not ASCII: not a space
+        let m = nonspace_mask64(&line);
+        let want = (0..64).fold(0u64, |m, k| m | (u64::from(line[k] != b' ') << k));
+        assert_eq!(m, want);
+        let p = SpacePattern::learn(&line, 19).unwrap();
+        assert!(p.matches(&line));
+        // Same runs, other bytes; anything after the pattern's bytes.
+        let mut other = line.map(|c| if c == b' ' { c } else { b'Z' });
+        other[40] = b'x';
+        assert!(p.matches(&other));
+        for k in 0..19 {
+            let mut l = line;
+            l[k] = if l[k] == b' ' { b'0' } else { b' ' };
+            assert!(!p.matches(&l), "{k}");
+        }
+        assert!(!p.matches(&line[..31]), "fewer bytes than the check loads");
+        assert!(SpacePattern::learn(&line[..63], 19).is_none());
+        assert!(SpacePattern::learn(&line, 64).is_none());
+        let p = SpacePattern::learn(&line, 63).unwrap();
+        assert!(p.matches(&line) && !p.matches(&line[..63]));
     }
 
     #[test]

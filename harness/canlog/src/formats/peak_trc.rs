@@ -17,7 +17,8 @@ use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::swar::{
-    decimal_short, digits, digits_short, hex_id, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+    decimal_short, digit_run, digits, digits_short, hex_id, line_end, load8, nonspace_mask64,
+    skip_spaces, spaced_hex_bytes, spaced_hex_run, spaces1, SpacePattern,
 };
 use crate::warnings::WarningKind;
 
@@ -28,6 +29,35 @@ pub(crate) struct PeakDecoder {
     version: Option<(u8, u8)>,
     start_ns: i64,
     columns: Option<Vec<u8>>,
+    /// Column layout of the last 1.x data line the fast path read (see [`Layout`]).
+    layout: Option<Layout>,
+    /// Lines the fixed-layout path took (tests check that it is used).
+    #[cfg(test)]
+    fixed_hits: u64,
+}
+
+/// Where the fields of a 1.x data line are, as learned from the last line the general fast
+/// path read: PCAN-View pads its columns to fixed widths, so in most files consecutive lines
+/// have their fields at the same columns. A line whose bytes before the data column are spaces
+/// and non-spaces exactly where the layout's line had them (so its fields are the same runs of
+/// non-space bytes; checked a word at a time, see [`SpacePattern`]) is read field by field at
+/// those fixed columns, so the position of one field does not wait for the parsing of the one
+/// before it. Any other line goes the general way (which learns its layout).
+#[derive(Clone, Copy, Debug)]
+struct Layout {
+    /// Where the bytes before `data` are spaces.
+    runs: SpacePattern,
+    /// `(start, length)` of the message number `N)`, the offset, the bus and the ID; the column
+    /// of the direction, the reserved `-` and the length digit.
+    n: (usize, usize),
+    off: (usize, usize),
+    bus: (usize, usize),
+    id: (usize, usize),
+    dir: usize,
+    dash: usize,
+    len: usize,
+    /// The column of the first data byte (at most 63).
+    data: usize,
 }
 
 const DLC_TO_LEN: [usize; 16] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64];
@@ -336,16 +366,145 @@ impl PeakDecoder {
         finish_classic(out, &data, len);
         Some(end)
     }
+
+    /// [`Self::fast_v1`] at the columns of `l`: the same checks of the same fields, taken at
+    /// positions fixed for the line once its field runs match the layout's.
+    #[inline(always)]
+    fn fixed_v1<const MINOR: u8>(&self, b: &[u8], out: &mut Frame, l: &Layout) -> Option<usize> {
+        if !l.runs.matches(b) {
+            return None;
+        }
+        // Each field now is one run of non-space bytes at the layout's columns; each parser
+        // must take its whole run (as the general path's `spaces1` after it requires).
+        // The number's value is not used: its digits in one word when they fit (as `digits`
+        // would count them), else through `digits`.
+        let k = digit_run(load8(b, l.n.0)?);
+        let nn = if k < 8 { k } else { digits(b, l.n.0, 18)?.1 };
+        if nn + 1 != l.n.1 || b[l.n.0 + nn] != b')' {
+            return None;
+        }
+        let (off, no) = decimal_short(b, l.off.0, 6)?;
+        if no != l.off.1 {
+            return None;
+        }
+        out.ts_ns = self.start_ns.saturating_add(off);
+        out.bus = 0;
+        if MINOR >= 2 {
+            let (n, nb) = digits_short(b, l.bus.0, 3)?;
+            if nb != l.bus.1 || n == 0 || n > 256 {
+                return None;
+            }
+            out.bus = (n - 1) as u8;
+        }
+        out.dir = Direction::Rx;
+        if MINOR >= 1 {
+            // A run of two bytes (the layout's).
+            out.dir = match &b[l.dir..l.dir + 2] {
+                b"Rx" => Direction::Rx,
+                b"Tx" => Direction::Tx,
+                _ => return None,
+            };
+        }
+        let (id, ni) = hex_id(b, l.id.0)?;
+        if ni != l.id.1 || id > 0x1FFF_FFFF {
+            return None;
+        }
+        out.id = id;
+        out.extended = ni == 8 || id > 0x7FF;
+        if MINOR >= 3 && b[l.dash] != b'-' {
+            return None;
+        }
+        // A run of one byte, followed by spaces up to the data column.
+        let len = usize::from(b[l.len].wrapping_sub(b'0'));
+        if len.wrapping_sub(1) >= 8 {
+            return None; // 0 (maybe `RTR`) or not a digit 1-8: the general way
+        }
+        let mut data = [0u8; 8];
+        // From the space before the data column: what `spaced_hex_bytes` reads when the data
+        // starts at that column (a space there makes a bad unit: the general way).
+        let i = match spaced_hex_run(b, l.data - 1, len, &mut data) {
+            Some(i) => i,
+            None => spaced_hex_bytes(b, l.data - 1, len, &mut data)?,
+        };
+        let end = line_end(b, i, 0)?;
+        finish_classic(out, &data, len);
+        Some(end)
+    }
+
+    /// The layout of a data line of `len` (>= 1) bytes that [`Self::fast_v1`] has read: its
+    /// first field runs, in the order the version's columns come.
+    fn learn<const MINOR: u8>(b: &[u8]) -> Option<Layout> {
+        let m = nonspace_mask64(b.first_chunk::<64>()?);
+        let mut starts = m & !(m << 1);
+        let mut ends = m & !(m >> 1);
+        // N, offset, [bus], [direction], ID, [`-`], length; then the first data byte.
+        let fields =
+            4 + usize::from(MINOR >= 1) + usize::from(MINOR >= 2) + usize::from(MINOR >= 3);
+        let mut runs = [(0usize, 0usize); 7];
+        for r in &mut runs[..fields] {
+            let s = starts.trailing_zeros() as usize;
+            let e = ends.trailing_zeros() as usize;
+            if s >= 64 || e >= 64 {
+                return None;
+            }
+            *r = (s, e + 1 - s);
+            starts &= starts - 1;
+            ends &= ends - 1;
+        }
+        let data = starts.trailing_zeros() as usize;
+        if data >= 64 {
+            return None;
+        }
+        let mut it = runs[..fields].iter().copied();
+        let n = it.next()?;
+        let off = it.next()?;
+        let bus = if MINOR >= 2 { it.next()? } else { (0, 0) };
+        let dir = if MINOR >= 1 { it.next()?.0 } else { 0 };
+        let id = it.next()?;
+        let dash = if MINOR >= 3 { it.next()?.0 } else { 0 };
+        let len = it.next()?.0;
+        Some(Layout {
+            runs: SpacePattern::learn(b, data)?,
+            n,
+            off,
+            bus,
+            id,
+            dir,
+            dash,
+            len,
+            data,
+        })
+    }
+
+    /// The 1.x fast path: the fixed-layout path when the line matches the last layout, else
+    /// [`Self::fast_v1`], whose data lines then give the layout for the next lines.
+    #[inline(always)]
+    fn fast_v1_layout<const MINOR: u8>(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
+        if let Some(l) = &self.layout {
+            if let Some(n) = self.fixed_v1::<MINOR>(b, out, l) {
+                #[cfg(test)]
+                {
+                    self.fixed_hits += 1;
+                }
+                return Some(n);
+            }
+        }
+        let n = self.fast_v1::<MINOR>(b, out)?;
+        if !out.data.is_empty() {
+            self.layout = Self::learn::<MINOR>(b);
+        }
+        Some(n)
+    }
 }
 
 impl LineDecoder for PeakDecoder {
     #[inline]
     fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
         match self.version {
-            Some((1, 0)) => self.fast_v1::<0>(b, out),
-            Some((1, 1)) => self.fast_v1::<1>(b, out),
-            Some((1, 2)) => self.fast_v1::<2>(b, out),
-            Some((1, _)) => self.fast_v1::<3>(b, out),
+            Some((1, 0)) => self.fast_v1_layout::<0>(b, out),
+            Some((1, 1)) => self.fast_v1_layout::<1>(b, out),
+            Some((1, 2)) => self.fast_v1_layout::<2>(b, out),
+            Some((1, _)) => self.fast_v1_layout::<3>(b, out),
             _ => None,
         }
     }
@@ -356,6 +515,8 @@ impl LineDecoder for PeakDecoder {
             return Ok(None);
         }
         if t[0] == b';' {
+            // A header may change the version, and with it the columns a layout stands for.
+            self.layout = None;
             let off = line.len() - trim_start_len(line);
             self.header(&line[off..]).map_err(|mut e| {
                 e.col += off;
@@ -378,4 +539,159 @@ fn trim_start_len(line: &[u8]) -> usize {
         .take_while(|&&b| b == b' ' || b == b'\t')
         .count();
     line.len() - lead
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::warnings::Warnings;
+
+    fn decoder(version: &[u8]) -> PeakDecoder {
+        let mut d = PeakDecoder::default();
+        let mut w = Warnings::default();
+        let mut ctx = DecodeCtx {
+            line: 1,
+            warnings: &mut w,
+        };
+        assert_eq!(d.decode(version, &mut ctx), Ok(None));
+        d
+    }
+
+    fn general(version: &[u8], line: &[u8]) -> (LineResult<Option<Record>>, bool) {
+        let mut w = Warnings::default();
+        let mut ctx = DecodeCtx {
+            line: 2,
+            warnings: &mut w,
+        };
+        let r = decoder(version).decode(line, &mut ctx);
+        (r, w.is_empty())
+    }
+
+    /// After a `template` line has set the layout, `line` reads through the fast paths exactly
+    /// as the general parser reads it. Returns whether the fixed-layout path took it.
+    fn check_after(version: &[u8], template: &[u8], line: &[u8]) -> bool {
+        let mut d = decoder(version);
+        let mut buf = template.to_vec();
+        buf.extend_from_slice(b"\n");
+        let want = buf.len();
+        buf.extend_from_slice(&[b'-'; 64]);
+        let n = d.decode_fast_owned(&buf).map(|x| x.1);
+        assert_eq!(n, Some(want), "{}", String::from_utf8_lossy(template));
+        assert!(d.layout.is_some(), "{}", String::from_utf8_lossy(template));
+        let hits = d.fixed_hits;
+        let text = String::from_utf8_lossy(line);
+        for term in [&b"\n"[..], b"\r\n", b"\r"] {
+            let mut buf = line.to_vec();
+            buf.extend_from_slice(term);
+            buf.extend_from_slice(
+                b"     2)         6.4  Rx         0387  8  00 00 00 00 00 02 02 00 \n",
+            );
+            let mut d2 = PeakDecoder {
+                layout: d.layout,
+                ..decoder(version)
+            };
+            if let Some((frame, n)) = d2.decode_fast_owned(&buf) {
+                assert_eq!(n, line.len() + term.len(), "{text:?}");
+                let (g, quiet) = general(version, line);
+                assert_eq!(g, Ok(Some(Record::Frame(frame))), "{text:?}");
+                assert!(quiet, "{text:?}: the general path warned");
+            }
+            if d2.fixed_hits > hits {
+                return true;
+            }
+        }
+        false
+    }
+
+    const TEMPLATES: [(&[u8], &[u8]); 5] = [
+        (
+            b";$FILEVERSION=1.1",
+            b"     7)        26.1  Rx         0386  8  00 00 00 C0 00 40 00 80 ",
+        ),
+        (
+            b";$FILEVERSION=1.1",
+            b"    10)        29.0  Tx     1FFFFFFF  2  ab 0F",
+        ),
+        (b";$FILEVERSION=1.0", b"     1)      1059.9  0300  2  00 11"),
+        (
+            b";$FILEVERSION=1.2",
+            b"     1)      1059.900 12  Rx        0300  2  00 11",
+        ),
+        (
+            b";$FILEVERSION=1.3",
+            b"     1)      1059.900 1  Rx        0300 -  8    00 00 00 00 04 00 00 00",
+        ),
+    ];
+
+    #[test]
+    fn fixed_layout_path_matches_the_general_parser() {
+        for (version, template) in TEMPLATES {
+            // The template itself and lines of the same layout go the fixed way.
+            assert!(check_after(version, template, template));
+            let mut same = template.to_vec();
+            for b in same.iter_mut().rev() {
+                if b.is_ascii_digit() {
+                    *b = b'0' + (*b - b'0' + 3) % 10;
+                }
+            }
+            // (the length digit may now be out of range: only compared, not required)
+            check_after(version, template, &same);
+            // Every byte replaced, removed or doubled; every cut.
+            for p in 0..template.len() {
+                for c in b" x\t0189aFG).-RT+" {
+                    let mut l = template.to_vec();
+                    l[p] = *c;
+                    check_after(version, template, &l);
+                }
+                let mut l = template.to_vec();
+                l.remove(p);
+                check_after(version, template, &l);
+                let mut l = template.to_vec();
+                l.insert(p, template[p]);
+                check_after(version, template, &l);
+                let mut l = template.to_vec();
+                l.insert(p, b' ');
+                check_after(version, template, &l);
+                check_after(version, template, &template[..p]);
+            }
+        }
+        // A layout does not outlive a change of version: a 1.1 line read as 1.0 has no ID
+        // where the 1.1 layout has it.
+        let (v11, t) = TEMPLATES[0];
+        let mut d = decoder(v11);
+        let mut buf = t.to_vec();
+        buf.extend_from_slice(b"\n");
+        buf.extend_from_slice(&[b'-'; 64]);
+        assert!(d.decode_fast_owned(&buf).is_some() && d.layout.is_some());
+        let mut w = Warnings::default();
+        let mut ctx = DecodeCtx {
+            line: 3,
+            warnings: &mut w,
+        };
+        assert_eq!(d.decode(b";$FILEVERSION=1.0", &mut ctx), Ok(None));
+        assert!(d.decode_fast_owned(&buf).is_none());
+        // Other lengths, RTR and no data at the template's columns.
+        let t = TEMPLATES[0].1;
+        let head = &t[..38];
+        for tail in [
+            &b"1  ff"[..],
+            b"2  00 11 ",
+            b"0 ",
+            b"0",
+            b"0  RTR",
+            b"2  RTR",
+            b"8  00 11 22 33 44 55 66 7",
+            b"8  00 11 22 33 44 55 66 77 88",
+            b"9  00 11 22 33 44 55 66 77 88",
+            b"3  00  11 22",
+            b"3  00 11\t22",
+        ] {
+            let mut l = head.to_vec();
+            l.extend_from_slice(tail);
+            let hit = check_after(TEMPLATES[0].0, t, &l);
+            if [&b"1  ff"[..], b"2  00 11 ", b"3  00  11 22"].contains(&tail) {
+                assert!(hit, "{}", String::from_utf8_lossy(&l));
+            }
+        }
+    }
 }
