@@ -8,7 +8,7 @@ mod hil_cli;
 
 use std::process::Command;
 
-use hil_cli::{hil, root, s, text};
+use hil_cli::{hil, interrupt_at_line, root, s, text};
 
 const LOG: &str = "scenarios/logs/tesla-roadster_20120218.charge-topoff.csv";
 
@@ -234,46 +234,21 @@ fn fieldbug_subcommands_are_wired() {
 
 #[test]
 fn ctrl_c_stops_a_recording_cleanly_and_loses_nothing() {
-    use std::io::{BufRead, BufReader};
     let repo = root();
     let tmp = tempfile::tempdir().unwrap();
     let rec = tmp.path().join("rec");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ovms-hil"))
-        .current_dir(&repo)
-        .args([
-            "record",
-            "--replay",
-            "scenarios/logs/tesla-roadster_20120218.drive-a.csv",
-            "--vehicle",
-            "tesla-roadster",
-            "--out",
-            s(&rec),
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ovms-hil"));
+    cmd.current_dir(&repo).args([
+        "record",
+        "--replay",
+        "scenarios/logs/tesla-roadster_20120218.drive-a.csv",
+        "--vehicle",
+        "tesla-roadster",
+        "--out",
+        s(&rec),
+    ]);
     // The first progress line: 60 s of the 1,017 s log are recorded; interrupt now.
-    loop {
-        let mut line = String::new();
-        if err.read_line(&mut line).unwrap() == 0 {
-            panic!("record ended before its first progress line: {seen}");
-        }
-        seen.push_str(&line);
-        if line.starts_with("recording: module time") {
-            break;
-        }
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    seen.push_str(&rest);
+    let (status, seen) = interrupt_at_line(cmd, "recording: module time", String::new);
     assert_eq!(status.code(), Some(0), "{seen}");
     assert!(seen.contains("(stopped by Ctrl-C)"), "{seen}");
 

@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, ExitStatus, Output, Stdio};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -36,4 +37,41 @@ pub fn text(o: &Output) -> String {
 /// A path as a command-line argument.
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
+}
+
+/// Runs `cmd`, sends it SIGINT as soon as a stderr line starts with `prefix`, and returns its
+/// exit status and its whole stderr. `context` is added to the panic when it ends before such a
+/// line.
+pub fn interrupt_at_line(
+    mut cmd: Command,
+    prefix: &str,
+    context: impl Fn() -> String,
+) -> (ExitStatus, String) {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            let _ = child.wait();
+            panic!(
+                "ended before a line starting with {prefix:?}: {seen}\n{}",
+                context()
+            );
+        }
+        seen.push_str(&line);
+        if line.starts_with(prefix) {
+            break;
+        }
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let mut rest = String::new();
+    err.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    seen.push_str(&rest);
+    (status, seen)
 }

@@ -6,9 +6,8 @@
 //! intervals shortened to 2 s) while a real Roadster log is replayed, and both interrupt one
 //! recording with SIGINT ([`interrupt_at_first_progress`]).
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 
 use ovms_canlog::{Frame, ReadOptions};
 use ovms_hil_fieldbug::scaffold::{Recording, RecordingOverrides};
@@ -148,40 +147,14 @@ pub fn check_recording(
     capture
 }
 
-/// Runs `record` (an `ovms-hil record` command), sends it SIGINT at its first progress line
-/// (`recording: t=`), and returns its exit status and its whole stderr. `context` is added to the
-/// panic when it ends before that line.
+/// Runs `record` (an `ovms-hil record` command), sends it SIGINT at its first wall-clock
+/// progress line (`recording: t=`), and returns its exit status and its whole stderr. `context`
+/// is added to the panic when it ends before that line.
 pub fn interrupt_at_first_progress(
-    mut record: Command,
+    record: Command,
     context: impl Fn() -> String,
 ) -> (ExitStatus, String) {
-    let mut child = record.stderr(Stdio::piped()).spawn().unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        if err.read_line(&mut line).unwrap() == 0 {
-            let _ = child.wait();
-            panic!(
-                "record ended before its first progress line: {seen}\n{}",
-                context()
-            );
-        }
-        seen.push_str(&line);
-        if line.starts_with("recording: t=") {
-            break;
-        }
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let mut rest = String::new();
-    err.read_to_string(&mut rest).unwrap();
-    let status = child.wait().unwrap();
-    seen.push_str(&rest);
-    (status, seen)
+    super::hil_cli::interrupt_at_line(record, "recording: t=", context)
 }
 
 /// The frame count `ovms-hil record` reported on stderr (`recorded N frames`).
