@@ -86,6 +86,7 @@ pub mod error;
 pub mod format;
 mod formats;
 pub mod frame;
+mod masks;
 pub mod options;
 mod parse;
 pub mod reader;

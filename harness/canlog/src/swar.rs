@@ -279,6 +279,26 @@ pub(crate) fn hex_bytes4(x: u64) -> [u8; 4] {
     (t as u32).to_le_bytes()
 }
 
+/// The value of the hex digits that fill `x` from some byte on to its last byte (the first one
+/// most significant); the bytes before them must be zero (a run of `k` digits loaded as a word
+/// and shifted up by `8 * (8 - k)` bits).
+#[inline(always)]
+pub(crate) fn hex_word_value(x: u64) -> u32 {
+    u32::from_be_bytes(hex_bytes4(x))
+}
+
+/// Three data bytes written `XX XX XX` (any separator bytes, any hex digits) at the start of the
+/// word `x` (the bytes of the word at the first digit): bytes 0-1, 3-4 and 6-7 as the low three
+/// bytes of the result. Bytes that are no hex digits only disturb the result bytes from theirs
+/// on.
+#[inline(always)]
+pub(crate) fn hex_units3(x: u64) -> u64 {
+    let n = nibbles(x);
+    // Byte `j` is `n[j] << 4 | n[j + 1]`.
+    let p = (n << 4) | (n >> 8);
+    (p & 0xFF) | ((p >> 16) & 0xFF00) | ((p >> 32) & 0xFF_0000)
+}
+
 /// A run of 1..=`max` (<= 8) hex digits at `b[i..]` followed by another byte: `(value, count)`.
 /// Byte by byte: for the short runs of IDs and data bytes this measured fewer instructions
 /// than a word-at-a-time version (callgrind, every format).

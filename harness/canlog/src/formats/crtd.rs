@@ -9,9 +9,10 @@
 
 use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
+use crate::masks::{self, word};
 use crate::parse::{decimal_ns, hex_u32, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
-use crate::swar::{decimal, hex_id, hex_run, sep_hex_units, skip_spaces, spaces1};
+use crate::swar::{decimal, hex_id, hex_run, hex_units3, sep_hex_units, skip_spaces, spaces1};
 
 /// Decoder state (none needed: every CRTD line stands alone).
 #[derive(Default)]
@@ -29,6 +30,92 @@ impl LineDecoder for CrtdDecoder {
     /// fraction digits, data bytes of one or two hex digits. Everything else goes to `decode`.
     #[inline]
     fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
+        decode_masked(b, out).or_else(|| decode_scanned(b, out))
+    }
+
+    fn decode(&mut self, line: &[u8], ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+        decode_general(line, ctx)
+    }
+}
+
+/// Data-unit layout ` XX` repeated: the separators' bits (0, 3, …, 21) …
+const UNIT_SEPS: u64 = 0x24_9249;
+/// … and the digits' bits (1, 2, 4, 5, …, 22, 23).
+const UNIT_DIGITS: u64 = 0xDB_6DB6;
+
+/// The fast path for the usual line as OVMS and SavvyCAN write it, from the byte-class masks of
+/// the line's first 64 bytes ([`crate::masks`]): `<int>.<frac> [<bus>]<type> <id>` then data
+/// bytes of two hex digits each after one space, then at most one space and LF or CRLF, the
+/// whole line within 64 bytes. The layout is checked on the masks, the values read a word at a
+/// time. Any other line (or fewer than 64 bytes buffered) is left to [`decode_scanned`].
+#[inline(always)]
+fn decode_masked(b: &[u8], out: &mut Frame) -> Option<usize> {
+    if !masks::AVAILABLE {
+        return None;
+    }
+    let w = masks::window(b)?;
+    let m = masks::classify(w, b' ');
+    let (e, end) = masks::line_end(w, &m)?;
+    let (ts_ns, p) = masks::seconds(w, m.digit, 0)?;
+    out.ts_ns = ts_ns;
+    // One space, an optional bus digit, the type and one space.
+    if (m.sep >> p) & 0b11 != 0b01 {
+        return None;
+    }
+    let (bus, q) = match w[p + 1] {
+        d @ b'1'..=b'9' => (d - b'1', p + 2),
+        _ => (0, p + 1),
+    };
+    out.bus = bus;
+    let (dir, extended) = match u32::from_le_bytes(*w[q..].first_chunk::<4>()?) {
+        R11 => (Direction::Rx, false),
+        R29 => (Direction::Rx, true),
+        T11 => (Direction::Tx, false),
+        T29 => (Direction::Tx, true),
+        _ => return None,
+    };
+    // The ID: 1-8 hex digits.
+    let r = q + 4;
+    let (id, ni) = masks::hex_id(w, m.hex, r)?;
+    if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
+        return None;
+    }
+    out.id = id;
+    out.extended = extended;
+    out.dir = dir;
+    // The data: `n` units ` XX`, then at most one space before the terminator.
+    let d0 = r + ni;
+    let len = e - d0;
+    let n = len / 3;
+    if n > 8 || d0 > 37 {
+        return None;
+    }
+    let units = masks::low_bits(3 * n as u32);
+    let trailing = match len % 3 {
+        0 => 0,
+        1 => 1u64 << (e - 1),
+        _ => return None,
+    };
+    if (m.sep >> d0) & units != UNIT_SEPS & units
+        || (m.hex >> d0) & units != UNIT_DIGITS & units
+        || m.sep & trailing != trailing
+    {
+        return None;
+    }
+    // Three units per word from the first digit of units 0, 3 and 6 (past the `n` units the
+    // bytes are garbage, cut off below).
+    let data = hex_units3(word(w, d0 + 1))
+        | hex_units3(word(w, d0 + 10)) << 24
+        | hex_units3(word(w, d0 + 19)) << 48;
+    finish_classic(out, &data.to_le_bytes(), n);
+    Some(end)
+}
+
+/// The one-pass fast path for every frame line the masked path does not take: any run of
+/// spaces, one-digit bytes, lines near the end of the buffer.
+#[inline(always)]
+fn decode_scanned(b: &[u8], out: &mut Frame) -> Option<usize> {
+    {
         let mut i = skip_spaces(b, 0)?;
         // Fields go into `out` as soon as they are parsed (it is unspecified after `None`).
         let (ts_ns, nt) = decimal(b, i, 9)?;
@@ -84,8 +171,11 @@ impl LineDecoder for CrtdDecoder {
         finish_classic(out, &data, n);
         Some(end)
     }
+}
 
-    fn decode(&mut self, line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+/// The general parser: any record, with errors.
+fn decode_general(line: &[u8], _ctx: &mut DecodeCtx<'_>) -> LineResult<Option<Record>> {
+    {
         let t = trim(line);
         if t.is_empty() {
             return Ok(None);
@@ -356,6 +446,97 @@ impl JsonScan<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::masked_check::{check_buffer, check_random, Rng};
+    use crate::warnings::Warnings;
+
+    fn general(line: &[u8]) -> LineResult<Option<Record>> {
+        let mut w = Warnings::default();
+        decode_general(
+            line,
+            &mut DecodeCtx {
+                line: 1,
+                warnings: &mut w,
+            },
+        )
+    }
+
+    /// A line near the usual layouts (OVMS and SavvyCAN), with the variations the masked path
+    /// must refuse or read right: long seconds, no or long fractions, bus digits 0-9, other
+    /// record types, long IDs and bytes, extra and trailing blanks, each terminator.
+    fn crtd_line(rng: &mut Rng) -> Vec<u8> {
+        // Half the lines in the usual layouts, half with any of the variations.
+        let wild = rng.chance(1, 2);
+        let odd = |rng: &mut Rng, k: usize| wild && rng.chance(k, 20);
+        let mut l = Vec::new();
+        if odd(rng, 1) {
+            l.push(b' ');
+        }
+        let n = if wild {
+            *rng.pick(&[1, 3, 4, 10, 11, 12])
+        } else {
+            *rng.pick(&[3, 10])
+        };
+        l.extend(rng.digits(n));
+        if !odd(rng, 1) {
+            l.push(b'.');
+            let n = if wild {
+                *rng.pick(&[0, 1, 3, 6, 9, 10])
+            } else {
+                6
+            };
+            l.extend(rng.digits(n));
+        }
+        l.extend_from_slice(if odd(rng, 2) { &b"  "[..] } else { b" " });
+        if rng.chance(1, 2) {
+            l.push(if odd(rng, 4) {
+                b'0'
+            } else {
+                b'1' + rng.below(9) as u8
+            });
+        }
+        let types: [&[u8]; 6] = [b"R11", b"R29", b"T11", b"T29", b"CXX", b"r11"];
+        let t: &&[u8] = rng.pick(&types[..if wild { 6 } else { 4 }]);
+        l.extend_from_slice(t);
+        l.push(b' ');
+        let n = if wild {
+            *rng.pick(&[1, 3, 8, 9])
+        } else {
+            *rng.pick(&[3, 8])
+        };
+        l.extend(rng.hex(n));
+        for _ in 0..rng.below(if wild { 10 } else { 9 }) {
+            l.extend_from_slice(if odd(rng, 1) { &b"  "[..] } else { b" " });
+            let n = if odd(rng, 1) { 1 } else { 2 };
+            l.extend(rng.hex(n));
+        }
+        let trailing = if wild {
+            *rng.pick(&[0, 1, 2])
+        } else {
+            *rng.pick(&[0, 1])
+        };
+        l.extend(std::iter::repeat_n(b' ', trailing));
+        let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
+        let t: &&[u8] = rng.pick(&ends[..if wild { 3 } else { 2 }]);
+        l.extend_from_slice(t);
+        l
+    }
+
+    #[test]
+    fn masked_path_agrees_with_the_general_parser_on_random_lines() {
+        check_random(0xC47D, 200_000, 20_000, crtd_line, decode_masked, general);
+    }
+
+    #[test]
+    fn masked_path_reads_both_flavours() {
+        let mut buf = b"166.064000 R11 0000021A FE 36 12 fe 69 05 07 AD \r\n".to_vec();
+        buf.resize(80, b'x');
+        assert!(check_buffer(&buf, decode_masked, general));
+        let mut buf = b"1542473901.020305 3T29 18FEF100 00 01\n".to_vec();
+        buf.resize(80, b'x');
+        assert!(check_buffer(&buf, decode_masked, general) == masks::AVAILABLE);
+        // Fewer than 64 bytes buffered: left to the other paths.
+        assert!(!check_buffer(b"1.5 R11 123 00\n", decode_masked, general));
+    }
 
     #[test]
     fn metric_value_text_is_kept() {

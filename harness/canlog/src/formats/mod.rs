@@ -24,6 +24,8 @@ pub(crate) mod vector_asc;
 
 #[cfg(test)]
 mod fast_path_tests;
+#[cfg(test)]
+pub(crate) mod masked_check;
 
 /// What a decoder may touch besides the line.
 pub(crate) struct DecodeCtx<'a> {
