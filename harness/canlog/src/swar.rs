@@ -430,6 +430,71 @@ pub(crate) fn sep_hex_units_loop(
     (n, i)
 }
 
+/// The unit a pair of bytes starts, for [`sep_hex_units_mixed`], indexed by `first | second << 8`:
+/// bit 15 set when `first` is a hex digit, then bit 8 set when `second` is one too (a two-digit
+/// unit), and the unit's value in the low byte. 128 KiB, of which the rows of hex digits and
+/// separators are used (about 5 KiB).
+static HEX_PAIRS: [u16; 65536] = {
+    let mut t = [0u16; 65536];
+    let mut k = 0;
+    while k < 65536 {
+        let hi = crate::parse::HEX[k & 0xFF];
+        let lo = crate::parse::HEX[k >> 8];
+        if hi < 16 {
+            t[k] = if lo < 16 {
+                0x8100 | ((hi as u16) << 4) | lo as u16
+            } else {
+                0x8000 | hi as u16
+            };
+        }
+        k += 1;
+    }
+    t
+};
+
+/// [`sep_hex_units_loop`] for units of one or two digits (`two_digits` false) from a 35-byte
+/// window (eight units of at most three bytes and the byte after them): no bounds checks, and
+/// both digits of a unit classified and combined by one lookup ([`HEX_PAIRS`]).
+#[inline(always)]
+pub(crate) fn sep_hex_units_mixed(
+    b: &[u8],
+    i: usize,
+    sep: u8,
+    out: &mut [u8; 8],
+    n: usize,
+    max: usize,
+) -> (usize, usize) {
+    let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<35>()) else {
+        return sep_hex_units_loop(b, i, sep, false, out, n, max);
+    };
+    let max = max.min(8);
+    let mut n = n;
+    // At most 3 bytes per unit and 8 units: `p` stays below 32 (the mask only drops the bounds
+    // checks).
+    let mut p = 0usize;
+    while n < max {
+        let q = p & 31;
+        if w[q] != sep {
+            break;
+        }
+        let e = HEX_PAIRS[usize::from(u16::from_le_bytes([w[q + 1], w[q + 2]]))];
+        if e & 0x8000 == 0 {
+            break;
+        }
+        if e & 0x100 != 0 {
+            if crate::parse::HEX[w[q + 3] as usize] < 16 {
+                break; // a third digit: a longer field, left to the caller's loop
+            }
+            p += 3;
+        } else {
+            p += 2;
+        }
+        out[n] = e as u8;
+        n += 1;
+    }
+    (n, i + p)
+}
+
 /// One data byte of exactly two hex digits at `b[i..]`, followed by a space, tab, CR or LF.
 #[inline(always)]
 pub(crate) fn hex_byte_field(b: &[u8], i: usize) -> Option<u8> {
@@ -760,7 +825,8 @@ mod tests {
     }
 
     /// The 25-byte window of [`sep_hex_units`] (which checks the byte after a unit only for the
-    /// last unit taken) reads exactly what the unit-by-unit loop reads, on pseudo-random text
+    /// last unit taken) and the 35-byte window of [`sep_hex_units_mixed`] read exactly what the
+    /// unit-by-unit loop reads, on pseudo-random text
     /// that mixes units of one to three digits, separators, other bytes and early ends.
     #[test]
     fn unit_window_matches_the_unit_loop() {
@@ -783,7 +849,10 @@ mod tests {
                 }
             }
             let cut = (seed >> 40) as usize % (text.len() + 1);
-            for t in [&text[..], &text[..cut]] {
+            // Padded so that the 35-byte window of `sep_hex_units_mixed` is there too.
+            let mut padded = text.clone();
+            padded.extend_from_slice(&[b'\n'; 40]);
+            for t in [&text[..], &text[..cut], &padded[..]] {
                 for sep in [b' ', b','] {
                     for two in [false, true] {
                         for (n0, max) in [(0, 8), (0, 3), (2, 8), (5, 6), (8, 8)] {
@@ -792,6 +861,12 @@ mod tests {
                             let l = sep_hex_units_loop(t, 0, sep, two, &mut b, n0, max);
                             assert_eq!(w, l, "{:?} {sep} {two} {n0} {max}", t);
                             assert_eq!(a[..w.0], b[..l.0], "{:?}", t);
+                            if !two {
+                                let mut c = [0u8; 8];
+                                let m = sep_hex_units_mixed(t, 0, sep, &mut c, n0, max);
+                                assert_eq!(m, l, "mixed: {:?} {sep} {n0} {max}", t);
+                                assert_eq!(c[..m.0], b[..l.0], "mixed: {:?}", t);
+                            }
                         }
                     }
                 }

@@ -15,7 +15,7 @@ use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_byte12, hex_u32, text, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal_short, hex_run, load8, sep_hex_units_loop};
+use crate::swar::{decimal_short, hex_run, load8, sep_hex_units_mixed};
 
 /// Decoder (stateless).
 #[derive(Default)]
@@ -65,7 +65,7 @@ impl LineDecoder for TattlerDecoder {
         let mut data = [0u8; 8];
         // Common: no empty fields (bytes of one or two digits); the loop below takes any other
         // layout.
-        let (mut n, mut i) = sep_hex_units_loop(b, i + 1 + ni, b',', false, &mut data, 0, 8);
+        let (mut n, mut i) = sep_hex_units_mixed(b, i + 1 + ni, b',', &mut data, 0, 8);
         let end = loop {
             match *b.get(i)? {
                 b'\n' => break i + 1,
@@ -190,4 +190,75 @@ impl LineDecoder for TattlerDecoder {
 fn trim_start(b: &[u8]) -> &[u8] {
     let n = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
     &b[n..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::masked_check::{check_random, Rng};
+    use crate::warnings::Warnings;
+
+    fn general(line: &[u8]) -> LineResult<Option<Record>> {
+        let mut w = Warnings::default();
+        TattlerDecoder.decode(
+            line,
+            &mut DecodeCtx {
+                line: 1,
+                warnings: &mut w,
+            },
+        )
+    }
+
+    /// A record line near the usual layout, with the variations the fast path must refuse or
+    /// read right: other types, times without fraction or with long ones, long IDs, bytes of
+    /// one to three digits, empty fields, annotations, each terminator.
+    fn tattler_line(rng: &mut Rng) -> Vec<u8> {
+        let wild = rng.chance(1, 2);
+        let odd = |rng: &mut Rng, k: usize| wild && rng.chance(k, 20);
+        let types: [&[u8]; 6] = [b"RD11", b"RD29", b"TD11", b"TD29", b"RR11", b"EF"];
+        let mut l = rng.pick(&types[..if wild { 6 } else { 4 }]).to_vec();
+        l.push(b',');
+        let n = if odd(rng, 2) { 9 } else { 1 + rng.below(4) };
+        l.extend(rng.digits(n));
+        if !odd(rng, 2) {
+            l.push(b'.');
+            let n = if odd(rng, 2) { 10 } else { 1 + rng.below(5) };
+            l.extend(rng.digits(n));
+        }
+        l.push(b',');
+        let n = if odd(rng, 2) {
+            9
+        } else {
+            *rng.pick(&[1, 3, 3, 8])
+        };
+        l.extend(rng.hex(n));
+        for _ in 0..rng.below(if wild { 10 } else { 9 }) {
+            l.push(b',');
+            let n = if odd(rng, 1) {
+                *rng.pick(&[0, 3])
+            } else {
+                1 + rng.below(2)
+            };
+            l.extend(rng.hex(n));
+        }
+        if odd(rng, 1) {
+            l.extend_from_slice(b"\t;note");
+        }
+        let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
+        let t: &&[u8] = rng.pick(&ends[..if wild { 3 } else { 2 }]);
+        l.extend_from_slice(t);
+        l
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_general_parser_on_random_lines() {
+        check_random(
+            0x7A77,
+            200_000,
+            20_000,
+            tattler_line,
+            |b, out| TattlerDecoder.decode_fast(b, out),
+            general,
+        );
+    }
 }
