@@ -15,7 +15,7 @@ use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_byte12, hex_u32, text, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal_short, hex_run, load8, sep_hex_units_mixed};
+use crate::swar::{decimal_digits, hex_run, load8, sep_hex_units_mixed};
 
 /// Decoder (stateless).
 #[derive(Default)]
@@ -51,7 +51,7 @@ impl LineDecoder for TattlerDecoder {
         out.dir = dir;
         out.extended = extended;
         out.bus = 0;
-        let (ts_ns, nt) = decimal_short(b, 5, 9)?;
+        let (ts_ns, nt) = decimal_digits(b, 5, 9)?;
         out.ts_ns = ts_ns;
         let i = 5 + nt;
         if b[i] != b',' {
