@@ -580,29 +580,6 @@ pub(crate) fn decimal(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize
     decimal_sep(b, i, frac_max, b'.')
 }
 
-/// [`decimal`] for numbers that are usually short (at most 8 digits in all, e.g. the `0.0518`
-/// of a relative time): with the `.` taken out, the digits are read from one word. Longer
-/// numbers go the way of [`decimal`].
-#[inline(always)]
-pub(crate) fn decimal_short(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize)> {
-    if let (Some(x), Some(&next)) = (load8(b, i), b.get(i + 8)) {
-        let k = digit_run(x);
-        if 0 < k && k < 7 && (x >> (8 * k)) as u8 == b'.' {
-            // The bytes after the `.` moved down over it; the byte after the word on top.
-            let low = (1u64 << (8 * k)) - 1;
-            let y = (x & low) | ((x >> 8) & !low) | (u64::from(next) << 56);
-            let all = digit_run(y);
-            let nf = all - k;
-            if all < 8 && (1..=frac_max).contains(&nf) {
-                // At most 7 digits times at most 10^9: no overflow.
-                let v = digits_value(y, all) * POW10[frac_max - nf];
-                return Some((v as i64, all + 1));
-            }
-        }
-    }
-    decimal(b, i, frac_max)
-}
-
 /// [`decimal`] one digit at a time, with a branch per digit: for short numbers whose widths
 /// repeat from line to line (the relative times of tattler CSV), where the branches are predicted
 /// and the digits after the number can be read before its end is computed. Numbers of more than
@@ -920,7 +897,7 @@ mod tests {
         }
     }
 
-    /// [`decimal_short`] reads what [`decimal`] reads wherever `decimal` reads a number.
+    /// [`decimal_digits`] reads what [`decimal`] reads wherever `decimal` reads a number.
     #[test]
     fn short_decimals_match() {
         for t in [
@@ -946,15 +923,12 @@ mod tests {
                 // number are the two compared.
                 let long = decimal(t, 0, frac_max);
                 if long.is_some() {
-                    assert_eq!(decimal_short(t, 0, frac_max), long, "{t:?} {frac_max}");
                     assert_eq!(decimal_digits(t, 0, frac_max), long, "{t:?} {frac_max}");
                 }
             }
         }
-        assert_eq!(decimal_short(b"0.0518,100", 0, 9), Some((51_800_000, 6)));
-        assert_eq!(decimal_short(b"26.1  Rx  ", 0, 6), Some((26_100_000, 4)));
-        assert_eq!(decimal_short(b"1.5      ", 0, 6), Some((1_500_000, 3)));
-        assert_eq!(decimal_short(b"1.2345678 ", 0, 6), None);
+        assert_eq!(decimal_digits(b"26.1  Rx  ", 0, 6), Some((26_100_000, 4)));
+        assert_eq!(decimal_digits(b"1.5      ", 0, 6), Some((1_500_000, 3)));
         assert_eq!(decimal_digits(b"1.2345678 ", 0, 6), None);
         assert_eq!(decimal_digits(b"0.0518,100", 0, 9), Some((51_800_000, 6)));
     }

@@ -17,7 +17,7 @@ use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_u32, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::swar::{
-    decimal_short, digit_run, digits, digits_short, hex_id, line_end, load8, nonspace_mask64,
+    decimal_digits, digit_run, digits, digits_short, hex_id, line_end, load8, nonspace_mask64,
     skip_spaces, spaced_hex_bytes, spaced_hex_run, spaces1, SpacePattern,
 };
 use crate::warnings::WarningKind;
@@ -317,7 +317,7 @@ impl PeakDecoder {
             return None;
         }
         i = spaces1(b, i + 1)?;
-        let (off, no) = decimal_short(b, i, 6)?;
+        let (off, no) = decimal_digits(b, i, 6)?;
         i = spaces1(b, i + no)?;
         // Fields go into `out` as soon as they are parsed (it is unspecified after `None`).
         out.ts_ns = self.start_ns.saturating_add(off);
@@ -383,7 +383,7 @@ impl PeakDecoder {
         if nn + 1 != l.n.1 || b[l.n.0 + nn] != b')' {
             return None;
         }
-        let (off, no) = decimal_short(b, l.off.0, 6)?;
+        let (off, no) = decimal_digits(b, l.off.0, 6)?;
         if no != l.off.1 {
             return None;
         }
