@@ -14,7 +14,7 @@ use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::swar::{
-    decimal, digits_short, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+    decimal_digits, digits_short, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
 };
 use crate::warnings::WarningKind;
 
@@ -182,7 +182,7 @@ impl AscDecoder {
             return None;
         }
         let mut i = skip_spaces(b, 0)?;
-        let (ts_ns, nt) = decimal(b, i, 9)?;
+        let (ts_ns, nt) = decimal_digits(b, i, 9)?;
         i = spaces1(b, i + nt)?;
         let (ch, nc) = digits_short(b, i, 3)?;
         if nc == 0 || ch == 0 || ch > 256 {
