@@ -581,11 +581,24 @@ pub(crate) fn decimal(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize
 }
 
 /// [`decimal`] one digit at a time, with a branch per digit: for short numbers whose widths
-/// repeat from line to line (the relative times of tattler CSV), where the branches are predicted
-/// and the digits after the number can be read before its end is computed. Numbers of more than
-/// 18 digits in all go to [`decimal`]. Same results as [`decimal`] wherever that reads a number.
+/// repeat from line to line (relative times), where the branches are predicted and the fields
+/// after the number can be read before its end is computed (a word-at-a-time count is a chain
+/// of dependent operations the next loads wait for). Numbers of more than 18 digits in all go to
+/// [`decimal`]. Same results as [`decimal`] wherever that reads a number.
 #[inline(always)]
 pub(crate) fn decimal_digits(b: &[u8], i: usize, frac_max: usize) -> Option<(i64, usize)> {
+    decimal_digits_sep(b, i, frac_max, b'.').map(|(v, n, _)| (v, n))
+}
+
+/// [`decimal_digits`] with the decimal separator `.` or `sep`, and whether there was one:
+/// `(value, bytes, fraction)`.
+#[inline(always)]
+pub(crate) fn decimal_digits_sep(
+    b: &[u8],
+    i: usize,
+    frac_max: usize,
+    sep: u8,
+) -> Option<(i64, usize, bool)> {
     let mut j = i;
     let mut v = 0u64;
     loop {
@@ -596,14 +609,15 @@ pub(crate) fn decimal_digits(b: &[u8], i: usize, frac_max: usize) -> Option<(i64
         v = v * 10 + u64::from(d);
         j += 1;
         if j - i > 18 {
-            return decimal(b, i, frac_max);
+            return long_decimal(b, i, frac_max, sep);
         }
     }
     if j == i {
         return None;
     }
     let mut nf = 0;
-    if b[j] == b'.' {
+    let frac = b[j] == b'.' || b[j] == sep;
+    if frac {
         j += 1;
         loop {
             let d = b.get(j)?.wrapping_sub(b'0');
@@ -611,7 +625,7 @@ pub(crate) fn decimal_digits(b: &[u8], i: usize, frac_max: usize) -> Option<(i64
                 break;
             }
             if nf == frac_max || j - i > 18 {
-                return decimal(b, i, frac_max);
+                return long_decimal(b, i, frac_max, sep);
             }
             v = v * 10 + u64::from(d);
             nf += 1;
@@ -623,7 +637,20 @@ pub(crate) fn decimal_digits(b: &[u8], i: usize, frac_max: usize) -> Option<(i64
     }
     // `v` is the integer part times 10^nf plus the fraction (at most 18 digits, so below 10^18).
     let v = (v as i64).checked_mul(POW10[frac_max - nf] as i64)?;
-    Some((v, j - i))
+    Some((v, j - i, frac))
+}
+
+/// [`decimal_digits_sep`] for numbers of more than 18 digits (or fraction digits past
+/// `frac_max`): the word-at-a-time [`decimal_sep`] with the separator that is there.
+#[inline(never)]
+fn long_decimal(b: &[u8], i: usize, frac_max: usize, sep: u8) -> Option<(i64, usize, bool)> {
+    let int = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let s = match b.get(i + int) {
+        Some(&c) if c == b'.' || c == sep => c,
+        _ => b'.',
+    };
+    let (v, n) = decimal_sep(b, i, frac_max, s)?;
+    Some((v, n, n > int))
 }
 
 /// [`decimal`] with the decimal separator `sep` (`.` or `,`).
@@ -956,11 +983,28 @@ mod tests {
             }
             t.extend_from_slice(b",1,2             ");
             let cut = (seed >> 32) as usize % t.len();
-            for b in [&t[..], &t[..cut]] {
+            let comma: Vec<u8> = t
+                .iter()
+                .map(|&c| if c == b'.' { b',' } else { c })
+                .collect();
+            for b in [&t[..], &t[..cut], &comma[..], &comma[..cut]] {
                 for frac_max in [3, 6, 9] {
                     let long = decimal(b, 0, frac_max);
                     if long.is_some() {
                         assert_eq!(decimal_digits(b, 0, frac_max), long, "{b:?} {frac_max}");
+                    }
+                    // Either separator: the reference reads with the one that is there.
+                    let int = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                    let s = match b.get(int) {
+                        Some(&c @ (b'.' | b',')) => c,
+                        _ => b'.',
+                    };
+                    if let Some((v, n)) = decimal_sep(b, 0, frac_max, s) {
+                        assert_eq!(
+                            decimal_digits_sep(b, 0, frac_max, b','),
+                            Some((v, n, n > int)),
+                            "{b:?} {frac_max}"
+                        );
                     }
                 }
             }

@@ -13,8 +13,8 @@ use crate::parse::{
 };
 use crate::record::Record;
 use crate::swar::{
-    digits, digits_short, hex_byte_field, hex_run, line_end, sep_hex_units, skip_spaces, spaces1,
-    POW10,
+    decimal_digits_sep, digits_short, hex_byte_field, hex_run, line_end, sep_hex_units,
+    skip_spaces, spaces1,
 };
 
 /// Decoder (stateless apart from the header check).
@@ -33,21 +33,13 @@ impl LineDecoder for CarbusDecoder {
     /// fields after the data are ignored as in `decode`. Everything else goes to `decode`.
     #[inline]
     fn decode_fast(&mut self, b: &[u8], out: &mut Frame) -> Option<usize> {
-        // `<int>,<frac>` or `<int>.<frac>`: both parts required here.
-        let (int, ni) = digits(b, 0, 18)?;
-        let sep = *b.get(ni)?;
-        if ni == 0 || (sep != b',' && sep != b'.') {
+        // `<int>,<frac>` or `<int>.<frac>`: both parts required here. Digit by digit (see
+        // `decimal_digits`).
+        let (ts_ns, nt, frac) = decimal_digits_sep(b, 0, 9, b',')?;
+        if !frac {
             return None;
         }
-        let (frac, nf) = digits(b, ni + 1, 9)?;
-        if nf == 0 {
-            return None;
-        }
-        // int < 10^18 and frac < 10^9: the casts are exact.
-        let ts_ns = (int as i64)
-            .checked_mul(1_000_000_000)?
-            .checked_add(frac as i64 * POW10[9 - nf] as i64)?;
-        let mut i = tab(b, ni + 1 + nf)?;
+        let mut i = tab(b, nt)?;
         let (ch, nc) = digits_short(b, i, 3)?;
         if nc == 0 || ch == 0 || ch > 256 {
             return None;
