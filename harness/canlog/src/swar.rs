@@ -599,6 +599,11 @@ pub(crate) fn decimal_digits_sep(
     frac_max: usize,
     sep: u8,
 ) -> Option<(i64, usize, bool)> {
+    // Common: 20 bytes buffered (18 digits, the separator and the byte after them), read
+    // without bounds checks.
+    if let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<20>()) {
+        return decimal_digits_window(w, b, i, frac_max, sep);
+    }
     let mut j = i;
     let mut v = 0u64;
     loop {
@@ -638,6 +643,56 @@ pub(crate) fn decimal_digits_sep(
     // `v` is the integer part times 10^nf plus the fraction (at most 18 digits, so below 10^18).
     let v = (v as i64).checked_mul(POW10[frac_max - nf] as i64)?;
     Some((v, j - i, frac))
+}
+
+/// [`decimal_digits_sep`] from a window of the 20 bytes at `b[i..]`.
+#[inline(always)]
+fn decimal_digits_window(
+    w: &[u8; 20],
+    b: &[u8],
+    i: usize,
+    frac_max: usize,
+    sep: u8,
+) -> Option<(i64, usize, bool)> {
+    let mut j = 0;
+    let mut v = 0u64;
+    while j < 19 {
+        let d = w[j].wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        v = v * 10 + u64::from(d);
+        j += 1;
+    }
+    if j > 18 {
+        return long_decimal(b, i, frac_max, sep);
+    }
+    if j == 0 {
+        return None;
+    }
+    let mut nf = 0;
+    let frac = w[j] == b'.' || w[j] == sep;
+    if frac {
+        j += 1;
+        while j < 19 {
+            let d = w[j].wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v * 10 + u64::from(d);
+            nf += 1;
+            j += 1;
+        }
+        if nf > frac_max || j > 18 {
+            return long_decimal(b, i, frac_max, sep);
+        }
+        if nf == 0 {
+            return None;
+        }
+    }
+    // `v` is the integer part times 10^nf plus the fraction (at most 18 digits, so below 10^18).
+    let v = (v as i64).checked_mul(POW10[frac_max - nf] as i64)?;
+    Some((v, j, frac))
 }
 
 /// [`decimal_digits_sep`] for numbers of more than 18 digits (or fraction digits past

@@ -15,7 +15,7 @@ use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{decimal_ns, hex_byte12, hex_u32, text, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal_digits, hex_run, load8, sep_hex_units_mixed};
+use crate::swar::{decimal_digits, hex_id, hex_run, load8, sep_hex_units_mixed};
 
 /// Decoder (stateless).
 #[derive(Default)]
@@ -57,7 +57,7 @@ impl LineDecoder for TattlerDecoder {
         if b[i] != b',' {
             return None;
         }
-        let (id, ni) = hex_run(b, i + 1, 8)?;
+        let (id, ni) = hex_id(b, i + 1)?;
         if id > if extended { 0x1FFF_FFFF } else { 0x7FF } {
             return None;
         }
