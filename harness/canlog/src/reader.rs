@@ -45,8 +45,8 @@ pub struct LogReader<R = Box<dyn BufRead + Send>> {
     warnings: Warnings,
     timeline: Timeline,
     done: bool,
-    /// Try the decoder's one-pass fast path before splitting a line (off only in tests that
-    /// compare both paths).
+    /// Try the decoder's one-pass fast path before splitting a line (off in tests that compare
+    /// both paths, and once `done`).
     fast_path: bool,
 }
 
@@ -183,6 +183,13 @@ impl<R: Read> LogReader<R> {
         Frames { reader: self }
     }
 
+    /// The end of reading: no more records (the fast path is off too, so that
+    /// [`LogReader::read_frame`] checks one flag per line).
+    fn set_done(&mut self) {
+        self.done = true;
+        self.fast_path = false;
+    }
+
     fn on_error(&mut self, err: LogError) -> Option<Result<Record, LogError>> {
         if self.lenient {
             let (line, column) = err.location();
@@ -221,7 +228,8 @@ impl<R: Read> LogReader<R> {
     pub fn read_frame(&mut self, frame: &mut Frame) -> Result<bool, LogError> {
         // The common case inline and small: a frame line the fast path takes.
         if let Decoder::Text(dec) = &mut self.decoder {
-            if self.fast_path && !self.done {
+            // (`fast_path` is off once `done`.)
+            if self.fast_path {
                 if let Some(n) = dec.decode_fast(self.src.line_bytes(), frame) {
                     self.src.consume_line(n);
                     self.timeline.observe(
@@ -286,7 +294,7 @@ impl<R: Read> LogReader<R> {
             let step = self.src.next_line();
             let err = match step {
                 Err(source) => {
-                    self.done = true;
+                    self.set_done();
                     return TextStep::Record(Err(LogError::Io {
                         file: self.file.clone(),
                         line: line_no,
@@ -295,7 +303,7 @@ impl<R: Read> LogReader<R> {
                     }));
                 }
                 Ok(LineStep::Eof) => {
-                    self.done = true;
+                    self.set_done();
                     self.timeline.finish(&mut self.warnings);
                     return TextStep::End;
                 }
@@ -350,7 +358,7 @@ impl<R: Read> LogReader<R> {
             };
             match dec.next(&mut self.src, &mut self.warnings) {
                 None => {
-                    self.done = true;
+                    self.set_done();
                     self.timeline.finish(&mut self.warnings);
                     return None;
                 }
@@ -364,7 +372,7 @@ impl<R: Read> LogReader<R> {
                 Some(Err(e)) => {
                     let fatal = e.is_fatal();
                     if fatal {
-                        self.done = true;
+                        self.set_done();
                     }
                     let err = bin_error(&self.file, e);
                     if fatal {

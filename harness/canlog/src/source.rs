@@ -113,8 +113,9 @@ impl<R: Read> Source<R> {
     /// [`Source::line_bytes`].
     #[inline]
     pub(crate) fn consume_line(&mut self, n: usize) {
+        debug_assert!(n <= self.end - self.start);
         self.line_no += 1;
-        self.consume(n);
+        self.start += n;
     }
 
     /// Drop `n` buffered bytes (`n <= available().len()`).

@@ -10,12 +10,18 @@ pub(crate) const RESET_THRESHOLD_NS: i64 = 1_000_000_000;
 /// (47 bits at 1 Mbit/s) takes 47 µs.
 pub(crate) const MIN_FRAME_TIME_NS: i64 = 40_000;
 
+/// The last time of a bus without frames yet.
+const NO_FRAME: i64 = i64::MIN;
+
 /// Watches frame timestamps in file order.
 #[derive(Debug)]
 pub(crate) struct Timeline {
     /// The previous frame's time (meaningful once `frames > 0`).
     prev: i64,
-    bus_last: Box<[Option<i64>; 256]>,
+    /// Per bus, the time of its last frame; [`NO_FRAME`] before the first (it compares as "no
+    /// earlier frame": every time is at or after it).
+    bus_last: Box<[i64; 256]>,
+    /// Frames seen until `settled` (after that only `frames > 1` is asked, and it holds).
     frames: u64,
     first_line: u64,
     all_whole: bool,
@@ -31,7 +37,7 @@ impl Timeline {
     pub(crate) fn new() -> Self {
         Timeline {
             prev: 0,
-            bus_last: Box::new([None; 256]),
+            bus_last: Box::new([NO_FRAME; 256]),
             frames: 0,
             first_line: 0,
             all_whole: true,
@@ -48,8 +54,7 @@ impl Timeline {
         // The common case once the whole-file patterns are ruled out (they never come back): a
         // non-negative time, in order. Only the per-bus and previous times need updating.
         if self.settled && ts >= 0 && ts >= self.prev {
-            self.frames += 1;
-            self.bus_last[bus as usize] = Some(ts);
+            self.bus_last[bus as usize] = ts;
             self.prev = ts;
             return;
         }
@@ -89,7 +94,7 @@ impl Timeline {
                     w.add(WarningKind::TimestampReset, line, 1, || {
                         format!("timestamp jumps back from {} to {}", fmt_ns(p), fmt_ns(ts))
                     });
-                } else if bus_prev.is_none_or(|b| ts >= b) {
+                } else if ts >= bus_prev {
                     w.add(WarningKind::BusInterleaving, line, 1, || {
                         format!(
                             "timestamp {} is before the previous frame's {} (another bus); in order on bus {}",
@@ -105,7 +110,7 @@ impl Timeline {
                 }
             }
         }
-        self.bus_last[bus as usize] = Some(ts);
+        self.bus_last[bus as usize] = ts;
         self.prev = ts;
         self.settled = !self.all_whole && !self.constant_step;
     }
