@@ -22,15 +22,22 @@
 //! [`LogReader::read_frame`] reads the next frame into a caller-owned [`Frame`] instead, reusing
 //! its `data` buffer (like csv's `read_byte_record`): a loop over a whole log then allocates
 //! nothing per frame, where the iterators allocate each frame's `data`.
-//! Readers stream with constant memory: lines are sliced out of one buffer (32 KiB, growing to at
-//! most 256 KiB for long lines) and parsed as bytes. The common well-formed frame line of each
-//! text format (but candump screen output) is parsed in one pass straight from the buffer
-//! (word-at-a-time digit scanning where it measured fewer instructions), its end found while
-//! parsing; any other line
+//! Readers stream with constant memory: lines are sliced out of one 256 KiB buffer and parsed as
+//! bytes. The common well-formed frame line of each text format (but candump screen output) is
+//! parsed in one pass straight from the buffer, its end found while parsing; any other line
 //! (headers, comments, odd spacing, errors, a line cut by the buffer end) goes through the
 //! format's general parser, which gives the exact errors. Both paths yield the same records
-//! (tested on the real logs and on randomly edited ones). Reading a 1 GB candump log peaks at
-//! about 2.5 MB RSS (`ci/bench-canlog.sh`).
+//! (tested on the real logs, on randomly edited ones, and per format on random lines near its
+//! usual layout). Reading a 1 GB candump log peaks at about 2.5 MB RSS (`ci/bench-canlog.sh`).
+//!
+//! What made the one-pass paths fast, measured on the bench files (CPU time, and callgrind for
+//! instruction counts): the position of the next field should come from a predicted branch, not
+//! from a computed count. Short times are read digit by digit (a branch per digit; the widths
+//! repeat from line to line), candump's `(<10>.<6>)` time at fixed columns, tattler's bytes of one
+//! or two digits with a branch on the width (branch-free versions with fewer instructions were up
+//! to twice as slow: each byte's position then waits for the previous one). CRTD lines are checked
+//! on SSE2 byte-class masks of their first 64 bytes and their eight data bytes read three per word
+//! (`masks.rs`), which removes the per-byte loop and its exit branch.
 //!
 //! Formats: see [`Format`]; each has its own module under `formats/` documenting its layout.
 //! Vector BLF is **not** supported: the Rust BLF readers on crates.io (e.g. `ablf` 0.2, `blf_asc`
