@@ -477,7 +477,8 @@ pub(crate) fn sep_hex_units_mixed(
         if w[q] != sep {
             break;
         }
-        let e = HEX_PAIRS[usize::from(u16::from_le_bytes([w[q + 1], w[q + 2]]))];
+        let pair = w[q + 1..].first_chunk::<2>().expect("q + 3 <= 34");
+        let e = HEX_PAIRS[usize::from(u16::from_le_bytes(*pair))];
         if e & 0x8000 == 0 {
             break;
         }
