@@ -13,8 +13,8 @@ use crate::parse::{
 };
 use crate::record::Record;
 use crate::swar::{
-    decimal_digits_sep, digits_short, hex_byte_field, hex_run, line_end, sep_hex_units,
-    skip_spaces, spaces1,
+    decimal_digits_sep, digits_short, hex_byte_field, hex_id, line_end, sep_hex_units, skip_spaces,
+    spaces1,
 };
 
 /// Decoder (stateless apart from the header check).
@@ -45,9 +45,9 @@ impl LineDecoder for CarbusDecoder {
             return None;
         }
         i = tab(b, i + nc)?;
-        let (_, nf) = hex_run(b, i, 8)?;
+        let (_, nf) = hex_id(b, i)?;
         i = tab(b, i + nf)?;
-        let (id, ni) = hex_run(b, i, 8)?;
+        let (id, ni) = hex_id(b, i)?;
         if id > 0x1FFF_FFFF {
             return None;
         }

@@ -10,7 +10,7 @@ use crate::formats::{finish_classic, DecodeCtx, LineDecoder};
 use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_byte12, hex_u32, trim, LineError, LineResult, Split};
 use crate::record::Record;
-use crate::swar::{decimal, digits_short, hex_run, line_end, load8, sep_hex_units};
+use crate::swar::{decimal, digits_short, hex_id, hex_run, line_end, load8, sep_hex_units};
 
 /// Column positions from the header.
 #[derive(Clone, Copy, Debug)]
@@ -90,7 +90,7 @@ impl GvretDecoder {
         let (ts_ns, nt) = decimal(b, 0, 3)?;
         out.ts_ns = ts_ns;
         let mut i = comma(b, nt)?;
-        let (id, ni) = hex_run(b, i, 8)?;
+        let (id, ni) = hex_id(b, i)?;
         i = comma(b, i + ni)?;
         // The flag's first five bytes as one word (`true,` with its comma).
         let (extended, ne) = match load8(b, i)? & FIVE_BYTES {

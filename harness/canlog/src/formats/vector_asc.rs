@@ -14,7 +14,7 @@ use crate::frame::{Direction, Frame};
 use crate::parse::{dec_u64, decimal_ns, hex_val, trim, Fields, LineError, LineResult};
 use crate::record::Record;
 use crate::swar::{
-    decimal_digits, digits_short, hex_run, line_end, skip_spaces, spaced_hex_bytes, spaces1,
+    decimal_digits, digits_short, hex_id, line_end, skip_spaces, spaced_hex_bytes, spaces1,
 };
 use crate::warnings::WarningKind;
 
@@ -189,7 +189,7 @@ impl AscDecoder {
             return None;
         }
         i = spaces1(b, i + nc)?;
-        let (id, ni) = hex_run(b, i, 8)?;
+        let (id, ni) = hex_id(b, i)?;
         i += ni;
         let extended = matches!(b[i], b'x' | b'X');
         i += usize::from(extended);
