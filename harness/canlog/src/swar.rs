@@ -601,49 +601,11 @@ pub(crate) fn decimal_digits_sep(
     sep: u8,
 ) -> Option<(i64, usize, bool)> {
     // Common: 20 bytes buffered (18 digits, the separator and the byte after them), read
-    // without bounds checks.
-    if let Some(w) = b.get(i..).and_then(|r| r.first_chunk::<20>()) {
-        return decimal_digits_window(w, b, i, frac_max, sep);
+    // without bounds checks. Near the end of the buffer: the word-at-a-time reader.
+    match b.get(i..).and_then(|r| r.first_chunk::<20>()) {
+        Some(w) => decimal_digits_window(w, b, i, frac_max, sep),
+        None => long_decimal(b, i, frac_max, sep),
     }
-    let mut j = i;
-    let mut v = 0u64;
-    loop {
-        let d = b.get(j)?.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        v = v * 10 + u64::from(d);
-        j += 1;
-        if j - i > 18 {
-            return long_decimal(b, i, frac_max, sep);
-        }
-    }
-    if j == i {
-        return None;
-    }
-    let mut nf = 0;
-    let frac = b[j] == b'.' || b[j] == sep;
-    if frac {
-        j += 1;
-        loop {
-            let d = b.get(j)?.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            if nf == frac_max || j - i > 18 {
-                return long_decimal(b, i, frac_max, sep);
-            }
-            v = v * 10 + u64::from(d);
-            nf += 1;
-            j += 1;
-        }
-        if nf == 0 {
-            return None;
-        }
-    }
-    // `v` is the integer part times 10^nf plus the fraction (at most 18 digits, so below 10^18).
-    let v = (v as i64).checked_mul(POW10[frac_max - nf] as i64)?;
-    Some((v, j - i, frac))
 }
 
 /// [`decimal_digits_sep`] from a window of the 20 bytes at `b[i..]`.
@@ -697,7 +659,8 @@ fn decimal_digits_window(
 }
 
 /// [`decimal_digits_sep`] for numbers of more than 18 digits (or fraction digits past
-/// `frac_max`): the word-at-a-time [`decimal_sep`] with the separator that is there.
+/// `frac_max`), and near the end of the buffer: the word-at-a-time [`decimal_sep`] with the
+/// separator that is there.
 #[inline(never)]
 fn long_decimal(b: &[u8], i: usize, frac_max: usize, sep: u8) -> Option<(i64, usize, bool)> {
     let int = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
@@ -1010,10 +973,20 @@ mod tests {
                 }
             }
         }
-        assert_eq!(decimal_digits(b"26.1  Rx  ", 0, 6), Some((26_100_000, 4)));
-        assert_eq!(decimal_digits(b"1.5      ", 0, 6), Some((1_500_000, 3)));
-        assert_eq!(decimal_digits(b"1.2345678 ", 0, 6), None);
-        assert_eq!(decimal_digits(b"0.0518,100", 0, 9), Some((51_800_000, 6)));
+        // (20 bytes buffered: the digit-by-digit window; with fewer, `decimal` decides.)
+        assert_eq!(
+            decimal_digits(b"26.1  Rx            ", 0, 6),
+            Some((26_100_000, 4))
+        );
+        assert_eq!(
+            decimal_digits(b"1.5                 ", 0, 6),
+            Some((1_500_000, 3))
+        );
+        assert_eq!(decimal_digits(b"1.2345678           ", 0, 6), None);
+        assert_eq!(
+            decimal_digits(b"0.0518,100,88,7F,FF,", 0, 9),
+            Some((51_800_000, 6))
+        );
     }
 
     /// [`decimal_digits`] reads what [`decimal`] reads, on random numbers of every width

@@ -451,7 +451,7 @@ pub(crate) fn parse_frame(s: &[u8], col: usize) -> LineResult<Frame> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::masked_check::{check_random, Rng};
+    use crate::formats::masked_check::{check_random, terminator, Rng};
 
     /// A log line near candump's own layout, with the variations the fast path must refuse or
     /// read right: other time widths (and the 10.6 one broken at each place), remote, FD and
@@ -494,9 +494,7 @@ mod tests {
         if odd(rng, 1) {
             l.extend_from_slice(b" R");
         }
-        let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
-        let t: &&[u8] = rng.pick(&ends[..if wild { 3 } else { 2 }]);
-        l.extend_from_slice(t);
+        l.extend_from_slice(terminator(rng, wild));
         l
     }
 

@@ -446,7 +446,7 @@ impl JsonScan<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::masked_check::{check_buffer, check_random, Rng};
+    use crate::formats::masked_check::{check_buffer, check_random, terminator, Rng};
     use crate::warnings::Warnings;
 
     fn general(line: &[u8]) -> LineResult<Option<Record>> {
@@ -515,9 +515,7 @@ mod tests {
             *rng.pick(&[0, 1])
         };
         l.extend(std::iter::repeat_n(b' ', trailing));
-        let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
-        let t: &&[u8] = rng.pick(&ends[..if wild { 3 } else { 2 }]);
-        l.extend_from_slice(t);
+        l.extend_from_slice(terminator(rng, wild));
         l
     }
 

@@ -50,6 +50,13 @@ impl Rng {
     }
 }
 
+/// A line terminator: LF or CRLF, and with `lone_cr` also a lone CR (which the reader takes as
+/// a terminator too).
+pub(crate) fn terminator(rng: &mut Rng, lone_cr: bool) -> &'static [u8] {
+    let ends: [&'static [u8]; 3] = [b"\n", b"\r\n", b"\r"];
+    ends[rng.below(if lone_cr { 3 } else { 2 })]
+}
+
 /// Break `line` one time in six: a byte replaced, inserted or removed at a random place, with a
 /// byte that matters to parsers (a digit, a separator, a blank, a terminator, a dot, a letter).
 pub(crate) fn mutate(rng: &mut Rng, line: &mut Vec<u8>) {
@@ -88,17 +95,7 @@ pub(crate) fn check_buffer(
     masked: impl Fn(&[u8], &mut Frame) -> Option<usize>,
     general: impl Fn(&[u8]) -> LineResult<Option<Record>>,
 ) -> bool {
-    let mut out = Frame {
-        ts_ns: i64::MIN + 7,
-        bus: 0xEE,
-        id: 0xFFFF_FFFF,
-        extended: true,
-        rtr: true,
-        error: true,
-        fd: true,
-        dir: crate::frame::Direction::Tx,
-        data: vec![0xEE; 64],
-    };
+    let mut out = super::poisoned_frame();
     let Some(n) = masked(buf, &mut out) else {
         return false;
     };

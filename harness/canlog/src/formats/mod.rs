@@ -57,19 +57,26 @@ pub(crate) trait LineDecoder: Send {
     /// [`LineDecoder::decode`].
     #[cfg(test)]
     fn decode_fast_owned(&mut self, buf: &[u8]) -> Option<(Frame, usize)> {
-        let mut out = Frame {
-            ts_ns: i64::MIN + 7,
-            bus: 0xEE,
-            id: 0xFFFF_FFFF,
-            extended: true,
-            rtr: true,
-            error: true,
-            fd: true,
-            dir: crate::frame::Direction::Tx,
-            data: vec![0xEE; 64],
-        };
+        let mut out = poisoned_frame();
         let n = self.decode_fast(buf, &mut out)?;
         Some((out, n))
+    }
+}
+
+/// A frame whose fields all hold values no fast path produces: a field a fast path forgets to
+/// write shows when its result is compared with the general parser's.
+#[cfg(test)]
+pub(crate) fn poisoned_frame() -> Frame {
+    Frame {
+        ts_ns: i64::MIN + 7,
+        bus: 0xEE,
+        id: 0xFFFF_FFFF,
+        extended: true,
+        rtr: true,
+        error: true,
+        fd: true,
+        dir: crate::frame::Direction::Tx,
+        data: vec![0xEE; 64],
     }
 }
 

@@ -195,7 +195,7 @@ fn trim_start(b: &[u8]) -> &[u8] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::masked_check::{check_random, Rng};
+    use crate::formats::masked_check::{check_random, terminator, Rng};
     use crate::warnings::Warnings;
 
     fn general(line: &[u8]) -> LineResult<Option<Record>> {
@@ -244,9 +244,7 @@ mod tests {
         if odd(rng, 1) {
             l.extend_from_slice(b"\t;note");
         }
-        let ends: [&[u8]; 3] = [b"\n", b"\r\n", b"\r"];
-        let t: &&[u8] = rng.pick(&ends[..if wild { 3 } else { 2 }]);
-        l.extend_from_slice(t);
+        l.extend_from_slice(terminator(rng, wild));
         l
     }
 
